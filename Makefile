@@ -1,0 +1,39 @@
+# One command to run the demo, one to run the tests; each sets up what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: build the demo shop, load it through ingest and print its summary
+demo: $(STAMP)
+	$(BIN)/shopkeeper demo
+
+## test: lint, type-check and run every test (PostgreSQL ones need SHOPKEEPER_TEST_DATABASE_URL)
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## bench: the ingest benchmark (writes bench/results/ingest.md)
+bench: $(STAMP)
+	$(BIN)/python bench/ingest_bench.py
+
+clean:
+	rm -rf $(VENV) shopkeeper-workspace .pytest_cache .mypy_cache .ruff_cache

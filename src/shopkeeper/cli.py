@@ -1,0 +1,329 @@
+"""The ``shopkeeper`` command line.
+
+Results go to standard output (a table, or JSON with ``--json``); progress
+bars and logs go to standard error, so scripts can pipe the results.
+Exit codes: 0 success, 1 an unexpected failure, 2 bad input or settings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from shopkeeper import __version__, contract
+from shopkeeper.errors import ContractError, ShopkeeperError
+from shopkeeper.info import StoreInfo, describe
+from shopkeeper.ingest import LoadResult, load_folder
+from shopkeeper.store import Store
+from shopkeeper.workspace import Workspace
+
+log = logging.getLogger("shopkeeper.cli")
+
+out = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(
+    name="shopkeeper",
+    help=(
+        "An AI operations engine for online stores.\n\n"
+        "Start with [bold]shopkeeper demo[/bold] to build a demo shop, or load your own "
+        "exports with [bold]shopkeeper ingest ./exports[/bold] (see "
+        "[bold]shopkeeper contract[/bold] for the tables and columns it expects)."
+    ),
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace folder (store, models, reports). Default: $SHOPKEEPER_WORKSPACE "
+        "or ./shopkeeper-workspace. $SHOPKEEPER_DATABASE_URL selects another database.",
+        show_default=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"shopkeeper {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv: debug).")
+    ] = 0,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """Set up logging for every command."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(
+        level=level,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
+        force=True,
+    )
+
+
+@contextmanager
+def _errors(as_json: bool, listing: bool = False) -> Iterator[None]:
+    """Turn shopkeeper's deliberate errors into a clear message and exit code 2."""
+    try:
+        yield
+    except ContractError as exc:
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "ok": False,
+                        "error": str(exc),
+                        "total": exc.total,
+                        "problems": [p.to_dict() for p in exc.problems],
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
+        else:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            if listing and exc.total > 1:
+                shown = len(exc.problems)
+                head = f"{exc.total:,} problems" + (
+                    f", {shown:,} shown:" if shown < exc.total else ":"
+                )
+                err.print(head)
+                for problem in exc.problems:
+                    err.print(f"  {problem}", highlight=False, soft_wrap=True)
+            elif exc.total > 1:
+                err.print("Run again with --report to list every problem.")
+            err.print("Nothing was written; the store is unchanged.")
+        raise typer.Exit(2) from None
+    except ShopkeeperError as exc:
+        if as_json:
+            print(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False))
+        else:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        # A bug or an environment failure: say what, keep the traceback for -vv.
+        log.debug("unexpected failure", exc_info=True)
+        message = f"unexpected {type(exc).__name__}: {exc}"
+        if as_json:
+            print(json.dumps({"ok": False, "error": message}, ensure_ascii=False))
+        else:
+            err.print(
+                f"[bold red]error:[/] {message} (run with -vv for the traceback)",
+                highlight=False,
+                soft_wrap=True,
+            )
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, str, int, int], None] | None]:
+    """A progress callback drawing one bar per step, or None when quiet."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    bars = Progress(
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(step: str, item: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bars.add_task(step, total=total)
+        bars.update(tasks[step], completed=done, total=total, description=f"{step} {item}")
+
+    with bars:
+        yield update
+
+
+def _print_json(payload: object) -> None:
+    print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A folder of table files, or one file.")],
+    report: Annotated[
+        bool, typer.Option("--report", help="List every problem found, not only the first.")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate a shop's CSV/Parquet files and load them into the store.
+
+    Files are named after the tables: products.csv, orders.csv, order_lines.parquet, ...
+    Every row is checked first; one bad row and nothing is written. Loading rows
+    that are already stored replaces them by key, so re-running is safe.
+
+    [bold]Examples[/bold]
+
+      shopkeeper ingest ./exports
+      shopkeeper ingest ./exports/orders.csv --report
+      SHOPKEEPER_DATABASE_URL=postgresql://shop@db/shop shopkeeper ingest ./exports --json
+    """
+    with _errors(as_json, listing=report):
+        store = Store.open(Workspace.resolve(workspace))
+        with _progress(not as_json) as progress:
+            result = load_folder(path, store, progress=progress, report=report)
+        if as_json:
+            _print_json({"ok": True, **result.to_dict()})
+        else:
+            _show_load(result)
+
+
+def _show_load(result: LoadResult) -> None:
+    table = RichTable(title=f"Loaded {result.source}", title_justify="left")
+    table.add_column("table")
+    table.add_column("file")
+    table.add_column("rows", justify="right")
+    table.add_column("kept extra columns")
+    for item in result.tables:
+        note = ", ".join(item.extra_columns)
+        if item.duplicates_dropped:
+            note += f" ({item.duplicates_dropped:,} repeated rows dropped)"
+        table.add_row(item.table, item.source, f"{item.rows:,}", note)
+    out.print(table)
+    out.print(f"{result.rows:,} rows in {result.seconds:.1f} s")
+    if result.ignored_files:
+        out.print(f"[dim]ignored (not a contract table): {', '.join(result.ignored_files)}[/]")
+
+
+@app.command()
+def info(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """What is in the store: rows per table, periods covered, data quality warnings.
+
+    [bold]Example[/bold]
+
+      shopkeeper info --json | jq .counts
+    """
+    with _errors(as_json):
+        summary = describe(Store.open(Workspace.resolve(workspace)))
+        if as_json:
+            _print_json(summary.to_dict())
+        else:
+            _show_info(summary)
+
+
+def _show_info(summary: StoreInfo) -> None:
+    out.print(f"[bold]Store[/] {summary.database}")
+    table = RichTable(title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("period")
+    periods = {k.split(".")[0]: v for k, v in summary.periods.items()}
+    for name, count in summary.counts.items():
+        span = periods.get(name)
+        table.add_row(name, f"{count:,}", f"{span[0][:10]} … {span[1][:10]}" if span else "")
+    out.print(table)
+    if summary.revenue is not None:
+        out.print(f"Revenue in the store: {summary.revenue:,.2f}")
+    if summary.warnings:
+        out.print("[bold yellow]Data quality[/]")
+        for w in summary.warnings:
+            share = f" ({w.share:.1%})" if w.share is not None else ""
+            out.print(f"  • {w.count:,} {w.message}{share}")
+    elif not any(summary.counts.values()):
+        out.print(
+            "The store is empty: run [bold]shopkeeper demo[/] or [bold]shopkeeper ingest DIR[/]."
+        )
+
+
+@app.command("contract")
+def contract_command(
+    table: Annotated[str | None, typer.Argument(help="One table; all when omitted.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the data contract: the tables, their columns, keys and rules.
+
+    [bold]Examples[/bold]
+
+      shopkeeper contract
+      shopkeeper contract order_lines
+    """
+    with _errors(as_json):
+        specs = [contract.table(table)] if table else list(contract.TABLES)
+        if as_json:
+            _print_json([_spec_dict(s) for s in specs])
+            return
+        for spec in specs:
+            grid = RichTable(title=f"{spec.name} — {spec.doc}", title_justify="left")
+            for head in ("column", "type", "required", "rule", "example"):
+                grid.add_column(head)
+            for col in spec.columns:
+                required = "key" if col.name in spec.key else ("yes" if col.required else "")
+                if col.name == spec.derived_key:
+                    required = "key (computed if absent)"
+                grid.add_row(
+                    col.name + (" (PII)" if col.pii else ""),
+                    col.kind.value,
+                    required,
+                    col.rule_text(),
+                    col.example,
+                )
+            out.print(grid)
+            if spec.references:
+                refs = ", ".join(f"{r.column} → {r.table}.{r.target}" for r in spec.references)
+                out.print(f"  references: {refs}")
+
+
+def _spec_dict(spec: contract.Table) -> dict[str, object]:
+    return {
+        "name": spec.name,
+        "doc": spec.doc,
+        "key": list(spec.key),
+        "derived_key": spec.derived_key,
+        "references": [r.__dict__ for r in spec.references],
+        "row_rules": [{"columns": list(r.columns), "rule": r.text} for r in spec.row_rules],
+        "columns": [
+            {
+                "name": c.name,
+                "kind": c.kind.value,
+                "required": c.required,
+                "doc": c.doc,
+                "example": c.example,
+                "rule": c.rule_text(),
+                "pii": c.pii,
+            }
+            for c in spec.columns
+        ],
+    }
+
+
+def main() -> None:
+    """Entry point of the ``shopkeeper`` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

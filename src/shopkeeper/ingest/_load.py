@@ -1,0 +1,262 @@
+"""Loading a shop's files into the store: all tables validated, then one transaction.
+
+A load is all or nothing. Every file is read and validated, and every
+reference checked (against the other files of the load and the store),
+before anything is written; the writes then run in one transaction, so a
+failure at any point leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from shopkeeper import contract
+from shopkeeper.errors import ContractError, Problem, SourceError, StoreError
+from shopkeeper.ingest._read import CSV_SUFFIXES, PARQUET_SUFFIXES, RawTable, read_file
+from shopkeeper.ingest._validate import Problems, ValidTable, validate
+from shopkeeper.store import METADATA, Store, write_frame
+
+log = logging.getLogger(__name__)
+
+#: progress(step, table, done, total): step is "read", "validate" or "write".
+Progress = Callable[[str, str, int, int], None]
+
+
+@dataclass
+class TableLoad:
+    """What one table's load did."""
+
+    table: str
+    source: str
+    rows: int
+    extra_columns: list[str] = field(default_factory=list)
+    duplicates_dropped: int = 0
+
+
+@dataclass
+class LoadResult:
+    """What a load did: per table, rows written, and files it did not use."""
+
+    source: str
+    tables: list[TableLoad]
+    ignored_files: list[str]
+    seconds: float
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "rows": self.rows,
+            "seconds": round(self.seconds, 3),
+            "tables": [t.__dict__ for t in self.tables],
+            "ignored_files": self.ignored_files,
+        }
+
+
+def find_table_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
+    """Map table name -> file for a folder of contract files; also the ignored names."""
+    if not folder.exists():
+        raise SourceError(str(folder), "folder not found")
+    if folder.is_file():
+        table = _table_of(folder)
+        if table is None:
+            names = ", ".join(contract.table_names())
+            raise SourceError(folder.name, f"is not named after a contract table ({names})")
+        return {table: folder}, []
+    found: dict[str, Path] = {}
+    ignored: list[str] = []
+    for path in sorted(folder.iterdir()):
+        table = _table_of(path) if path.is_file() else None
+        if table is None:
+            ignored.append(path.name)
+            continue
+        if table in found:
+            raise SourceError(
+                str(folder),
+                f"has two files for table {table}: {found[table].name} and {path.name}; keep one",
+            )
+        found[table] = path
+    if not found:
+        names = ", ".join(f"{t}.csv" for t in contract.table_names())
+        raise SourceError(str(folder), f"holds no contract table files (expected any of {names})")
+    return found, ignored
+
+
+def _table_of(path: Path) -> str | None:
+    name = path.name.lower()
+    for suffix in (*CSV_SUFFIXES, *PARQUET_SUFFIXES):
+        if name.endswith(suffix):
+            stem = name[: -len(suffix)]
+            return stem if stem in contract.table_names() else None
+    return None
+
+
+def load_folder(
+    folder: str | Path,
+    store: Store,
+    *,
+    progress: Progress | None = None,
+    report: bool = False,
+) -> LoadResult:
+    """Validate and load a folder (or one file) of contract tables into ``store``.
+
+    Raises ContractError naming the first problem (``report=True`` keeps up
+    to 50 examples of every rule broken, with exact totals) and leaves the
+    store untouched. Re-loading rows already stored replaces them by key.
+    """
+    started = time.perf_counter()
+    folder = Path(folder)
+    files, ignored = find_table_files(folder)
+    raws: dict[str, RawTable] = {}
+    for i, (table, path) in enumerate(files.items()):
+        if progress:
+            progress("read", table, i, len(files))
+        raws[table] = read_file(path)
+    result = _load(raws, store, str(folder), progress=progress, report=report)
+    result.ignored_files = ignored
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def load_frames(
+    frames: Mapping[str, pd.DataFrame],
+    store: Store,
+    *,
+    source: str = "frames",
+    progress: Progress | None = None,
+    report: bool = False,
+) -> LoadResult:
+    """Validate and load in-memory tables (name -> data frame), all or nothing."""
+    started = time.perf_counter()
+    raws = {}
+    for name, frame in frames.items():
+        contract.table(name)
+        raws[name] = RawTable(f"{name} (frame)", frame.reset_index(drop=True), line_kind="row")
+    result = _load(raws, store, source, progress=progress, report=report)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def validate_only(raws: Mapping[str, RawTable], store: Store | None) -> Problems:
+    """Every problem in ``raws`` (references checked against ``store`` when given)."""
+    problems = Problems()
+    valid = _validate_all(raws, problems, None)
+    _check_references(valid, store, problems)
+    return problems
+
+
+def _validate_all(
+    raws: Mapping[str, RawTable], problems: Problems, progress: Progress | None
+) -> dict[str, ValidTable]:
+    valid: dict[str, ValidTable] = {}
+    order = [t for t in contract.table_names() if t in raws]
+    for i, table in enumerate(order):
+        if progress:
+            progress("validate", table, i, len(order))
+        checked = validate(contract.table(table), raws[table], problems)
+        if checked is not None:
+            valid[table] = checked
+    return valid
+
+
+def _load(
+    raws: Mapping[str, RawTable],
+    store: Store,
+    source: str,
+    *,
+    progress: Progress | None,
+    report: bool,
+) -> LoadResult:
+    problems = Problems(per_rule=50 if report else 1)
+    valid = _validate_all(raws, problems, progress)
+    _check_references(valid, store, problems)
+    if problems:
+        raise ContractError(problems.sorted(), total=problems.total)
+
+    # Everything is valid: write it all in one transaction.
+    loads: list[TableLoad] = []
+    started_at = datetime.now(UTC).replace(tzinfo=None)
+    order = [t for t in contract.table_names() if t in valid]
+    try:
+        with store.transaction() as conn:
+            for i, table in enumerate(order):
+                if progress:
+                    progress("write", table, i, len(order))
+                item = valid[table]
+                written = write_frame(conn, item.spec, item.frame)
+                loads.append(
+                    TableLoad(
+                        table, item.raw.source, written, item.extra_columns, item.duplicates_dropped
+                    )
+                )
+            conn.execute(
+                insert(METADATA.tables["ingest_runs"]).values(
+                    started_at=started_at,
+                    finished_at=datetime.now(UTC).replace(tzinfo=None),
+                    source=source,
+                    tables=json.dumps({t.table: t.rows for t in loads}),
+                    rows=sum(t.rows for t in loads),
+                )
+            )
+    except SQLAlchemyError as exc:
+        raise StoreError(f"the load was rolled back; the store is unchanged ({exc})") from exc
+    except Exception:
+        log.debug("load from %s rolled back", source)
+        raise
+    for item in loads:
+        log.info("loaded %s: %d rows from %s", item.table, item.rows, item.source)
+    return LoadResult(source=source, tables=loads, ignored_files=[], seconds=0.0)
+
+
+def _check_references(
+    valid: Mapping[str, ValidTable], store: Store | None, problems: Problems
+) -> None:
+    """Every reference must name a row in this load or already in the store."""
+    for table, item in valid.items():
+        for ref in item.spec.references:
+            if ref.column not in item.frame.columns:
+                continue
+            values = item.frame[ref.column]
+            present = values.notna().to_numpy(dtype=bool)
+            if not present.any():
+                continue
+            known = pd.Series(False, index=values.index)
+            parent = valid.get(ref.table)
+            if parent is not None and ref.target in parent.frame.columns:
+                known = values.isin(parent.frame[ref.target].dropna())
+            unresolved = present & ~known.to_numpy(dtype=bool)
+            if unresolved.any() and store is not None:
+                missing = values[unresolved].unique().tolist()
+                in_store = store.existing_keys(ref.table, ref.target, missing)
+                if in_store:
+                    unresolved &= ~values.isin(list(in_store)).to_numpy(dtype=bool)
+            where = f"{ref.table}.{ref.target}"
+            rule = f"does not exist in {where} (neither in this load nor in the store)"
+            problems.add_mask(item.raw, np.asarray(unresolved), rule, ref.column, values)
+        del table
+
+
+__all__ = [
+    "LoadResult",
+    "Problem",
+    "Progress",
+    "TableLoad",
+    "find_table_files",
+    "load_folder",
+    "load_frames",
+    "validate_only",
+]

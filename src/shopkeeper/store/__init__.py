@@ -1,0 +1,7 @@
+"""The shop's store: the contract tables in SQLite or PostgreSQL."""
+
+from shopkeeper.store._schema import EXTRA_COLUMN, METADATA, SCHEMA_VERSION, key_expressions
+from shopkeeper.store._store import Store
+from shopkeeper.store._writer import write_frame
+
+__all__ = ["EXTRA_COLUMN", "METADATA", "SCHEMA_VERSION", "Store", "key_expressions", "write_frame"]

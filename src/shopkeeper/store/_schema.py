@@ -1,0 +1,95 @@
+"""The store's SQL schema, derived from the data contract.
+
+Every contract table becomes one SQL table with the contract's columns plus
+``extra`` (a JSON object of the columns a shop sent that the contract does not
+know, kept rather than dropped). A table's key is enforced by a unique index;
+optional key parts (``inventory.location_id``) are indexed as
+``COALESCE(column, '')`` so that "no location" is one value, not many NULLs.
+References are checked by ingest before anything is written rather than by SQL
+foreign keys, so that one load can report every dangling reference at once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.types import TypeEngine
+
+from shopkeeper import contract
+from shopkeeper.contract import Kind
+
+SCHEMA_VERSION = 1
+EXTRA_COLUMN = "extra"
+
+_SQL_TYPES: dict[Kind, TypeEngine] = {
+    Kind.ID: String(contract._tables.ID_MAX),
+    Kind.TEXT: Text(),
+    Kind.INT: BigInteger(),
+    Kind.FLOAT: Double(),
+    Kind.BOOL: Boolean(),
+    Kind.DATETIME: DateTime(),
+    Kind.DATE: Date(),
+    Kind.ENUM: String(40),
+}
+
+
+def key_expressions(table: contract.Table) -> list[str]:
+    """The SQL expressions of a table's key, as used by its unique index."""
+    exprs = []
+    for name in table.key:
+        column = table.column(name)
+        exprs.append(name if column.required else f"COALESCE({name}, '')")
+    return exprs
+
+
+def build_metadata() -> MetaData:
+    """SQLAlchemy metadata for every contract table and the store's own tables."""
+    metadata = MetaData()
+    for spec in contract.TABLES:
+        columns = [
+            Column(c.name, _SQL_TYPES[c.kind], nullable=not c.required) for c in spec.columns
+        ]
+        sql_table = Table(spec.name, metadata, *columns, Column(EXTRA_COLUMN, Text()))
+        key_parts = [
+            sql_table.c[n] if spec.column(n).required else func.coalesce(sql_table.c[n], "")
+            for n in spec.key
+        ]
+        Index(f"ux_{spec.name}_key", *key_parts, unique=True)
+        # Reference columns are joined on by every capability; index them.
+        for ref in spec.references:
+            if ref.column not in spec.key[:1]:
+                Index(f"ix_{spec.name}_{ref.column}", sql_table.c[ref.column])
+
+    Table(
+        "shopkeeper_meta",
+        metadata,
+        Column("name", String(100), primary_key=True),
+        Column("value", Text(), nullable=False),
+    )
+    Table(
+        "ingest_runs",
+        metadata,
+        Column("run_id", Integer(), primary_key=True, autoincrement=True),
+        Column("started_at", DateTime(), nullable=False),
+        Column("finished_at", DateTime(), nullable=False),
+        Column("source", Text(), nullable=False),
+        Column("tables", Text(), nullable=False),  # JSON: {"orders": 1234, ...}
+        Column("rows", BigInteger(), nullable=False),
+    )
+    return metadata
+
+
+METADATA = build_metadata()

@@ -1,0 +1,234 @@
+"""The shop's store: a SQL database holding the contract tables.
+
+SQLite (a file in the workspace) is the embedded default; PostgreSQL is the
+production choice. Both go through SQLAlchemy 2 for schema and reads. Bulk
+writes go to each database's fastest route (``executemany`` on SQLite, ``COPY``
+on PostgreSQL), always inside one transaction per load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from shopkeeper import contract
+from shopkeeper.errors import StoreError
+from shopkeeper.store._schema import EXTRA_COLUMN, METADATA, SCHEMA_VERSION
+from shopkeeper.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class Store:
+    """A shop's data in a SQL database, laid out by the data contract.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL: ``sqlite:///path/shop.db`` or
+        ``postgresql+psycopg://user@host/db`` (``postgresql://`` is accepted
+        and means psycopg 3).
+    schema : str, optional
+        PostgreSQL only: the schema (namespace) to keep the tables in, created
+        if missing. Lets several shops, or test runs, share one database.
+    """
+
+    def __init__(self, url: str, *, schema: str | None = None) -> None:
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        self.url = url
+        self.schema = schema
+        try:
+            self.engine: Engine = create_engine(url, future=True)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StoreError(f"cannot use database URL {_redact(url)!r}: {exc}") from exc
+        self.dialect: str = self.engine.dialect.name
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise StoreError(
+                f"database {self.dialect!r} is not supported; use SQLite or PostgreSQL"
+            )
+        if schema is not None:
+            if self.dialect != "postgresql":
+                raise StoreError("a store schema is only supported on PostgreSQL")
+            if not _SCHEMA_NAME.match(schema):
+                raise StoreError(f"schema name {schema!r} must match {_SCHEMA_NAME.pattern}")
+        self._install_connect_hooks()
+
+    @classmethod
+    def open(cls, workspace: Workspace | None = None) -> Store:
+        """The store of ``workspace`` (default: the resolved workspace), schema created."""
+        ws = workspace or Workspace.resolve()
+        store = cls(ws.database_url)
+        store.create()
+        return store
+
+    def _install_connect_hooks(self) -> None:
+        if self.dialect == "sqlite":
+
+            @event.listens_for(self.engine, "connect")
+            def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                # WAL lets the service read while a load writes; NORMAL sync is
+                # durable across application crashes, which is what a shop needs.
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.execute("PRAGMA temp_store=MEMORY")
+                cur.close()
+
+        elif self.schema is not None:
+            schema = self.schema
+
+            @event.listens_for(self.engine, "connect")
+            def _pg_search_path(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                cur.execute(f"SET search_path TO {schema}")
+                cur.close()
+                dbapi_conn.commit()
+
+    # -- schema ----------------------------------------------------------------
+
+    def create(self) -> None:
+        """Create every missing table and index; existing data is left alone."""
+        try:
+            with self.engine.begin() as conn:
+                METADATA.create_all(conn, checkfirst=True)
+                found = conn.execute(
+                    text("SELECT value FROM shopkeeper_meta WHERE name = 'schema_version'")
+                ).scalar()
+                if found is None:
+                    conn.execute(
+                        text(
+                            "INSERT INTO shopkeeper_meta (name, value) "
+                            "VALUES ('schema_version', :v)"
+                        ),
+                        {"v": str(SCHEMA_VERSION)},
+                    )
+                elif int(found) > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"the store was written by a newer shopkeeper (schema {found}, this "
+                        f"one knows {SCHEMA_VERSION}); upgrade shopkeeper to read it"
+                    )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot create the store at {_redact(self.url)!r}: {exc}") from exc
+
+    def drop_all(self) -> None:
+        """Remove every shopkeeper table (tests and ``--fresh`` loads only)."""
+        with self.engine.begin() as conn:
+            METADATA.drop_all(conn, checkfirst=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reads -------------------------------------------------------------------
+
+    def count(self, table: str) -> int:
+        """Number of rows in a contract table."""
+        contract.table(table)
+        with self.engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of every contract table."""
+        with self.engine.connect() as conn:
+            return {
+                t: int(conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one())
+                for t in contract.table_names()
+            }
+
+    def read(
+        self, table: str, columns: Sequence[str] | None = None, *, extra: bool = False
+    ) -> pd.DataFrame:
+        """A contract table as a data frame, ordered by its key.
+
+        ``extra=True`` expands the kept unknown columns from their JSON
+        object into columns of their own.
+        """
+        spec = contract.table(table)
+        sql_table = METADATA.tables[table]
+        wanted = list(columns) if columns is not None else list(spec.column_names)
+        unknown = [c for c in wanted if not spec.has_column(c)]
+        if unknown:
+            raise StoreError(f"table {table} has no column(s) {', '.join(unknown)}")
+        cols = [sql_table.c[c] for c in wanted]
+        if extra:
+            cols.append(sql_table.c[EXTRA_COLUMN])
+        query = select(*cols).order_by(*(sql_table.c[k] for k in spec.key))
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(query, conn)
+        if extra:
+            raw = frame.pop(EXTRA_COLUMN)
+            parsed = pd.json_normalize([json.loads(v) if v else {} for v in raw])
+            frame = pd.concat([frame, parsed.set_index(frame.index)], axis=1)
+        return frame
+
+    def existing_keys(self, table: str, column: str, values: Iterable[str]) -> set[str]:
+        """The subset of ``values`` that ``table.column`` already holds."""
+        wanted = list(dict.fromkeys(values))
+        found: set[str] = set()
+        if not wanted:
+            return found
+        with self.engine.connect() as conn:
+            if len(wanted) > 20_000:
+                # Fetching the whole column beats thousands of IN-list queries.
+                rows = conn.execute(text(f"SELECT DISTINCT {column} FROM {table}")).scalars()
+                present = {r for r in rows if r is not None}
+                return present.intersection(wanted)
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join(f":v{i}" for i in range(len(chunk)))
+                rows = conn.execute(
+                    text(f"SELECT {column} FROM {table} WHERE {column} IN ({marks})"),
+                    {f"v{i}": v for i, v in enumerate(chunk)},
+                ).scalars()
+                found.update(rows)
+        return found
+
+    def checksum(self, table: str) -> str:
+        """A digest of a table's full contents, for "did anything change" checks."""
+        sql_table = METADATA.tables[table]
+        spec = contract.table(table)
+        digest = hashlib.sha256()
+        query = select(sql_table).order_by(*(sql_table.c[k] for k in spec.key))
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                digest.update(repr(tuple(row)).encode())
+        return digest.hexdigest()
+
+    def checksums(self) -> dict[str, str]:
+        """Digests of every contract table."""
+        return {t: self.checksum(t) for t in contract.table_names()}
+
+    def has_schema(self) -> bool:
+        return inspect(self.engine).has_table("shopkeeper_meta")
+
+    # -- writes ------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One database transaction: committed on success, rolled back on any error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+
+def _redact(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
