@@ -19,7 +19,12 @@ def test_loads_every_table_with_contract_types(tmp_path: Path, store: Store) -> 
     result = load_folder(write_shop(tmp_path / "shop"), store)
 
     assert {t.table: t.rows for t in result.tables} == {
-        "products": 3, "customers": 2, "locations": 1, "orders": 3, "order_lines": 4, "events": 3,
+        "products": 3,
+        "customers": 2,
+        "locations": 1,
+        "orders": 3,
+        "order_lines": 4,
+        "events": 3,
     }
     orders = store.read("orders").set_index("order_id")
     # +08:00 is converted to UTC; a value without an offset is taken as UTC.
@@ -105,12 +110,7 @@ def test_identical_event_rows_are_kept_once(tmp_path: Path, store: Store) -> Non
 
 def test_csv_with_byte_order_mark_and_quoted_newlines(tmp_path: Path, store: Store) -> None:
     folder = write_shop(tmp_path / "shop")
-    body = (
-        "\ufeffproduct_id,title,description\n"
-        'P1,Oats,"two\nlines"\n'
-        "P2,Milk,\n"
-        "P3,Case,plain\n"
-    )
+    body = '\ufeffproduct_id,title,description\nP1,Oats,"two\nlines"\nP2,Milk,\nP3,Case,plain\n'
     (folder / "products.csv").write_text(body, encoding="utf-8")
 
     load_folder(folder, store)

@@ -7,6 +7,8 @@ declarations, so this file is the single place where the contract changes.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pandas as pd
 
 from shopkeeper.contract._model import Column, Kind, Reference, RowRule, Table
@@ -32,9 +34,15 @@ def _discount_within_line(df: pd.DataFrame) -> pd.Series:
     return (df["discount"] > gross + 1e-9).fillna(False).astype(bool)
 
 
-NON_NEGATIVE = {"minimum": 0.0}
-POSITIVE = {"minimum": 0.0, "exclusive_minimum": True}
-SHARE = {"minimum": 0.0, "maximum": 1.0}
+class _Bounds(TypedDict, total=False):
+    minimum: float
+    exclusive_minimum: bool
+    maximum: float
+
+
+NON_NEGATIVE: _Bounds = {"minimum": 0.0}
+POSITIVE: _Bounds = {"minimum": 0.0, "exclusive_minimum": True}
+SHARE: _Bounds = {"minimum": 0.0, "maximum": 1.0}
 
 PRODUCTS = Table(
     name="products",

@@ -217,8 +217,8 @@ def _load(
     except Exception:
         log.debug("load from %s rolled back", source)
         raise
-    for item in loads:
-        log.info("loaded %s: %d rows from %s", item.table, item.rows, item.source)
+    for done in loads:
+        log.info("loaded %s: %d rows from %s", done.table, done.rows, done.source)
     return LoadResult(source=source, tables=loads, ignored_files=[], seconds=0.0)
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -135,11 +137,9 @@ def _read_header(path: Path) -> list[str]:
     return header
 
 
-def _open_binary(path: Path) -> io.BufferedIOBase:
+def _open_binary(path: Path) -> BinaryIO:
     if path.name.endswith(".gz"):
-        import gzip
-
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.open(path, "rb")
     return path.open("rb")
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from shopkeeper import contract
 from shopkeeper.errors import StoreError
@@ -50,14 +51,16 @@ class Store:
         self.url = url
         self.schema = schema
         try:
-            self.engine: Engine = create_engine(url, future=True)
+            backend = make_url(url).get_backend_name()
+        except ArgumentError as exc:
+            raise StoreError(f"cannot parse database URL {_redact(url)!r}") from exc
+        if backend not in ("sqlite", "postgresql"):
+            raise StoreError(f"database {backend!r} is not supported; use SQLite or PostgreSQL")
+        try:
+            self.engine: Engine = create_engine(url)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StoreError(f"cannot use database URL {_redact(url)!r}: {exc}") from exc
-        self.dialect: str = self.engine.dialect.name
-        if self.dialect not in ("sqlite", "postgresql"):
-            raise StoreError(
-                f"database {self.dialect!r} is not supported; use SQLite or PostgreSQL"
-            )
+        self.dialect: str = backend
         if schema is not None:
             if self.dialect != "postgresql":
                 raise StoreError("a store schema is only supported on PostgreSQL")

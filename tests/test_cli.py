@@ -1,0 +1,73 @@
+"""The command line: results on stdout, JSON for scripts, exit code 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from shopkeeper.cli import app
+from tests.ingest.shop_files import write_shop
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _own_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPKEEPER_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.delenv("SHOPKEEPER_DATABASE_URL", raising=False)
+
+
+def test_ingest_then_info_as_json(tmp_path: Path) -> None:
+    folder = write_shop(tmp_path / "shop")
+    loaded = runner.invoke(app, ["ingest", str(folder), "--json"])
+    assert loaded.exit_code == 0, loaded.output
+    payload = json.loads(loaded.stdout)
+    assert payload["ok"] is True and payload["rows"] == 16
+
+    shown = runner.invoke(app, ["info", "--json"])
+    assert shown.exit_code == 0, shown.output
+    info = json.loads(shown.stdout)
+    assert info["counts"]["orders"] == 3
+    assert info["periods"]["orders.ordered_at"][0].startswith("2024-11-10")
+    codes = {w["code"] for w in info["warnings"]}
+    assert "guest_orders" in codes and "products_without_stock_row" not in codes
+
+
+def test_bad_input_exits_2_with_the_located_message(tmp_path: Path) -> None:
+    body = "order_id,product_id,quantity\nO1,P1,-3\nO1,P2,0\n"
+    folder = write_shop(tmp_path / "shop", order_lines=body)
+    result = runner.invoke(app, ["ingest", str(folder)])
+    assert result.exit_code == 2
+    assert "order_lines.csv line 2: quantity '-3' must be a positive integer" in result.output
+    assert "--report" in result.output
+
+    reported = runner.invoke(app, ["ingest", str(folder), "--report", "--json"])
+    assert reported.exit_code == 2
+    payload = json.loads(reported.stdout)
+    assert payload["ok"] is False and payload["total"] == 2
+    assert [p["line"] for p in payload["problems"]] == [2, 3]
+
+
+def test_contract_json_lists_every_table() -> None:
+    result = runner.invoke(app, ["contract", "--json"])
+    assert result.exit_code == 0
+    names = [t["name"] for t in json.loads(result.stdout)]
+    assert names[:5] == ["products", "customers", "locations", "orders", "order_lines"]
+
+
+def test_unknown_table_in_contract_command() -> None:
+    result = runner.invoke(app, ["contract", "basket"])
+    assert result.exit_code == 2
+    assert "unknown table 'basket'" in result.output
+
+
+@pytest.mark.parametrize("command", [[], ["ingest"], ["info"], ["contract"]])
+def test_help_teaches_with_examples(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+    if command and command != ["info"]:
+        assert "Example" in result.output
