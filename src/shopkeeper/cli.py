@@ -30,7 +30,7 @@ from shopkeeper.workspace import Workspace
 
 log = logging.getLogger("shopkeeper.cli")
 
-out = Console()
+console = Console()
 err = Console(stderr=True)
 
 app = typer.Typer(
@@ -63,7 +63,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"shopkeeper {__version__}")
+        console.print(f"shopkeeper {__version__}")
         raise typer.Exit()
 
 
@@ -213,10 +213,10 @@ def _show_load(result: LoadResult) -> None:
         if item.duplicates_dropped:
             note += f" ({item.duplicates_dropped:,} repeated rows dropped)"
         table.add_row(item.table, item.source, f"{item.rows:,}", note)
-    out.print(table)
-    out.print(f"{result.rows:,} rows in {result.seconds:.1f} s")
+    console.print(table)
+    console.print(f"{result.rows:,} rows in {result.seconds:.1f} s")
     if result.ignored_files:
-        out.print(f"[dim]ignored (not a contract table): {', '.join(result.ignored_files)}[/]")
+        console.print(f"[dim]ignored (not a contract table): {', '.join(result.ignored_files)}[/]")
 
 
 @app.command()
@@ -236,7 +236,7 @@ def info(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
 
 
 def _show_info(summary: StoreInfo) -> None:
-    out.print(f"[bold]Store[/] {summary.database}")
+    console.print(f"[bold]Store[/] {summary.database}")
     table = RichTable(title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -245,16 +245,16 @@ def _show_info(summary: StoreInfo) -> None:
     for name, count in summary.counts.items():
         span = periods.get(name)
         table.add_row(name, f"{count:,}", f"{span[0][:10]} … {span[1][:10]}" if span else "")
-    out.print(table)
+    console.print(table)
     if summary.revenue is not None:
-        out.print(f"Revenue in the store: {summary.revenue:,.2f}")
+        console.print(f"Revenue in the store: {summary.revenue:,.2f}")
     if summary.warnings:
-        out.print("[bold yellow]Data quality[/]")
+        console.print("[bold yellow]Data quality[/]")
         for w in summary.warnings:
             share = f" ({w.share:.1%})" if w.share is not None else ""
-            out.print(f"  • {w.count:,} {w.message}{share}")
+            console.print(f"  • {w.count:,} {w.message}{share}")
     elif not any(summary.counts.values()):
-        out.print(
+        console.print(
             "The store is empty: run [bold]shopkeeper demo[/] or [bold]shopkeeper ingest DIR[/]."
         )
 
@@ -291,10 +291,10 @@ def contract_command(
                     col.rule_text(),
                     col.example,
                 )
-            out.print(grid)
+            console.print(grid)
             if spec.references:
                 refs = ", ".join(f"{r.column} → {r.table}.{r.target}" for r in spec.references)
-                out.print(f"  references: {refs}")
+                console.print(f"  references: {refs}")
 
 
 def _spec_dict(spec: contract.Table) -> dict[str, object]:
@@ -318,6 +318,66 @@ def _spec_dict(spec: contract.Table) -> dict[str, object]:
             for c in spec.columns
         ],
     }
+
+
+@app.command("convert")
+def convert_command(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Data set: instacart, cdnow, cdnow_sample, groceries, dominicks, movielens."
+        ),
+    ],
+    out: Annotated[Path, typer.Argument(help="Folder to write the contract CSV files into.")],
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            help="The data set's folder. Default: $SHOPKEEPER_SHARED_DATA or ../shared/data."
+        ),
+    ] = None,
+    load: Annotated[
+        bool, typer.Option("--ingest", help="Also load the converted files into the store.")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Turn a real public data set into contract files (and optionally load them).
+
+    Each adapter documents its mapping and every approximation it makes (for
+    example, Instacart has no dates, so order dates are rebuilt from day gaps).
+
+    [bold]Examples[/bold]
+
+      shopkeeper convert instacart ./instacart
+      shopkeeper convert cdnow ./cdnow --ingest -w ./cdnow-workspace
+      shopkeeper convert dominicks ./oj --source /data/dominicks_oj --json
+    """
+    from shopkeeper.adapters import convert
+
+    with _errors(as_json):
+        tables = convert(name, source=source, out=out)
+        payload: dict[str, object] = {
+            "ok": True,
+            "data_set": name,
+            "out": str(out),
+            "tables": {t: len(frame) for t, frame in tables.items()},
+        }
+        if load:
+            store = Store.open(Workspace.resolve(workspace))
+            with _progress(not as_json) as progress:
+                result = load_folder(out, store, progress=progress)
+            payload["loaded_rows"] = result.rows
+        if as_json:
+            _print_json(payload)
+            return
+        grid = RichTable(title=f"{name} → {out}", title_justify="left")
+        grid.add_column("table")
+        grid.add_column("rows", justify="right")
+        for table, frame in tables.items():
+            grid.add_row(table, f"{len(frame):,}")
+        console.print(grid)
+        if load:
+            console.print(f"loaded {payload['loaded_rows']:,} rows into the store")
 
 
 def main() -> None:
