@@ -101,7 +101,10 @@ def run(script: str, url: str, schema: str, folder: Path) -> dict[str, float]:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     done = subprocess.run(
         [sys.executable, "-c", script, url, schema, str(folder)],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     if done.returncode != 0:
         raise SystemExit(f"benchmark process failed:\n{done.stderr[-3000:]}")
@@ -125,7 +128,8 @@ def main() -> None:
         folder = make_shop(size)
         print(f"{size}: files ready in {time.perf_counter() - started:.1f} s", flush=True)
         file_mb = sum(p.stat().st_size for p in folder.glob("*.csv")) / 2**20
-        lines = sum(1 for _ in open(folder / "order_lines.csv", encoding="utf-8")) - 1
+        with open(folder / "order_lines.csv", encoding="utf-8") as fh:
+            lines = sum(1 for _ in fh) - 1
         for db, url in databases:
             cell = {"size": size, "database": db, "order_lines": lines, "csv_mb": file_mb}
             for route, script in (("shopkeeper", SHOPKEEPER_RUN), ("naive", NAIVE_RUN)):

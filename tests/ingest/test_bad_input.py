@@ -225,3 +225,28 @@ def test_database_error_mid_write_rolls_everything_back(
         load_folder(folder, loaded)
     assert "products" in calls  # products were written, then rolled back
     assert loaded.checksums() == before
+
+
+def test_failed_first_load_restores_the_dropped_indexes(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first load drops a table's indexes to insert fast; a failure must bring them back.
+    from sqlalchemy import inspect
+
+    import shopkeeper.ingest._load as load_module
+
+    real = load_module.write_frame
+
+    def failing(conn, spec, frame):  # type: ignore[no-untyped-def]
+        written = real(conn, spec, frame)
+        if spec.name == "orders":
+            raise RuntimeError("power cut")
+        return written
+
+    monkeypatch.setattr(load_module, "write_frame", failing)
+    before = {t: inspect(store.engine).get_indexes(t) for t in ("products", "orders")}
+    with pytest.raises(RuntimeError, match="power cut"):
+        load_folder(write_shop(tmp_path / "shop"), store)
+    after = {t: inspect(store.engine).get_indexes(t) for t in ("products", "orders")}
+    assert after == before and before["orders"]
+    assert store.count("products") == 0

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -234,20 +236,28 @@ def _check_references(
             present = values.notna().to_numpy(dtype=bool)
             if not present.any():
                 continue
-            known = pd.Series(False, index=values.index)
+            unresolved = present.copy()
             parent = valid.get(ref.table)
             if parent is not None and ref.target in parent.frame.columns:
-                known = values.isin(parent.frame[ref.target].dropna())
-            unresolved = present & ~known.to_numpy(dtype=bool)
+                unresolved &= ~_isin(values, parent.frame[ref.target])
             if unresolved.any() and store is not None:
                 missing = values[unresolved].unique().tolist()
                 in_store = store.existing_keys(ref.table, ref.target, missing)
                 if in_store:
-                    unresolved &= ~values.isin(list(in_store)).to_numpy(dtype=bool)
+                    unresolved &= ~_isin(values, pd.Series(sorted(in_store), dtype="string"))
             where = f"{ref.table}.{ref.target}"
             rule = f"does not exist in {where} (neither in this load nor in the store)"
             problems.add_mask(item.raw, np.asarray(unresolved), rule, ref.column, values)
         del table
+
+
+def _isin(values: pd.Series, pool: pd.Series) -> np.ndarray:
+    """Mask of ``values`` found in ``pool``, by Arrow's hash join (pandas loops here)."""
+    found = pc.is_in(
+        pa.array(values, type=pa.string()),
+        value_set=pa.array(pool.dropna().unique(), type=pa.string()),
+    )
+    return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
 __all__ = [

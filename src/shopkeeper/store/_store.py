@@ -81,6 +81,9 @@ class Store:
 
             @event.listens_for(self.engine, "connect")
             def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+                # Let SQLAlchemy, not the sqlite3 module, open transactions, so
+                # that DDL inside a load (index rebuilds) is rolled back too.
+                dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
                 # WAL lets the service read while a load writes; NORMAL sync is
                 # durable across application crashes, which is what a shop needs.
@@ -88,7 +91,13 @@ class Store:
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA busy_timeout=30000")
                 cur.execute("PRAGMA temp_store=MEMORY")
+                # 64 MiB of page cache: upserts into big indexes thrash the 2 MiB default.
+                cur.execute("PRAGMA cache_size=-65536")
                 cur.close()
+
+            @event.listens_for(self.engine, "begin")
+            def _sqlite_begin(conn: Connection) -> None:
+                conn.exec_driver_sql("BEGIN")
 
         elif self.schema is not None:
             schema = self.schema
