@@ -8,10 +8,21 @@
 from __future__ import annotations
 
 from shopkeeper.contract._model import Column, Kind, Reference, RowRule, Table
-from shopkeeper.contract._tables import TABLES
+from shopkeeper.contract._tables import ORDER_STATUSES, SHIPMENT_STATUSES, TABLES
 from shopkeeper.errors import ConfigError
 
-__all__ = ["TABLES", "Column", "Kind", "Reference", "RowRule", "Table", "table", "table_names"]
+__all__ = [
+    "ORDER_STATUSES",
+    "SHIPMENT_STATUSES",
+    "TABLES",
+    "Column",
+    "Kind",
+    "Reference",
+    "RowRule",
+    "Table",
+    "table",
+    "table_names",
+]
 
 _BY_NAME = {t.name: t for t in TABLES}
 
