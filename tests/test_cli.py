@@ -64,10 +64,70 @@ def test_unknown_table_in_contract_command() -> None:
     assert "unknown table 'basket'" in result.output
 
 
-@pytest.mark.parametrize("command", [[], ["ingest"], ["info"], ["contract"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["ingest"], ["info"], ["contract"], ["convert"]])
 def test_help_teaches_with_examples(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "Usage" in result.output
     if command and command != ["info"]:
         assert "Example" in result.output
+
+
+def test_demo_builds_loads_and_summarises(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--size", "small", "--days", "90", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["ok"] is True
+    demo = payload["demo"]
+    assert demo["config"]["days"] == 90 and demo["config"]["customers"] == 2_000
+    folder = Path(demo["folder"])
+    assert folder == (tmp_path / "ws" / "demo-shop").resolve()
+    assert (folder / "orders.csv").is_file() and Path(demo["truth_file"]).is_file()
+    counts = payload["store"]["counts"]
+    assert counts["customers"] == 2_000 and counts["products"] == 300
+    loaded = {t["table"]: t["rows"] for t in demo["load"]["tables"]}
+    assert loaded == counts  # every contract table came in through ingest
+
+    shown = runner.invoke(app, ["info", "--json"])
+    assert json.loads(shown.stdout)["counts"] == counts
+
+
+def test_demo_summary_for_people(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--size", "small", "--days", "60"])
+    assert result.exit_code == 0, result.output
+    assert "Demo shop seed 7: 2,000 customers, 300 products, 60 days" in result.output
+    assert "order_lines" in result.output and "shopkeeper info" in result.output
+
+
+def test_demo_refuses_to_mix_with_a_shops_own_data(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["ingest", str(write_shop(tmp_path / "shop"))]).exit_code == 0
+    result = runner.invoke(app, ["demo", "--size", "small", "--days", "60"])
+    assert result.exit_code == 2
+    assert "already holds a shop's data" in result.output and "--replace" in result.output
+    info = json.loads(runner.invoke(app, ["info", "--json"]).stdout)
+    assert info["counts"]["orders"] == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--size", "huge"], "unknown demo size 'huge'"),
+        (["--size", "small", "--customers", "5"], "demo customers must be at least 100"),
+        (["--size", "small", "--start", "yesterday"], "demo start must be a date"),
+    ],
+)
+def test_demo_bad_settings_exit_2(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["demo", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_ingest_replace_flag(tmp_path: Path) -> None:
+    runner.invoke(app, ["ingest", str(write_shop(tmp_path / "shop"))])
+    only = tmp_path / "only"
+    only.mkdir()
+    (only / "products.csv").write_text("product_id,title,price\nP8,Tea,3\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(only), "--replace", "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(runner.invoke(app, ["info", "--json"]).stdout)
+    assert info["counts"]["products"] == 1 and info["counts"]["orders"] == 0

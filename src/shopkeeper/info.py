@@ -130,8 +130,7 @@ def describe(store: Store) -> StoreInfo:
             n = int(conn.execute(text(sql), {"now": now}).scalar_one())
             if n:
                 warnings.append(Warning(code, message, n, round(n / counts[subject], 4)))
-    database = store.engine.url.render_as_string(hide_password=True)
-    return StoreInfo(database, counts, periods, revenue, warnings)
+    return StoreInfo(store.display_url, counts, periods, revenue, warnings)
 
 
 __all__ = ["StoreInfo", "Warning", "describe"]

@@ -6,13 +6,25 @@
 ['ad_spend', 'customers', 'events']
 
 ``write_shop(shop, folder)`` writes ``<table>.csv`` per table,
-``support_questions.csv`` and ``ground_truth.json``.
+``support_questions.csv`` and ``ground_truth.json``; ``build_demo(store,
+folder)`` does both and loads the files into a store through ingest, as
+``shopkeeper demo`` does.
 """
 
 from __future__ import annotations
 
+from shopkeeper.demo._build import DEMO_FOLDER, DemoBuild, build_demo
 from shopkeeper.demo._config import DemoConfig
 from shopkeeper.demo._generator import DemoShop, generate
 from shopkeeper.demo._write import TRUTH_FILE, write_shop
 
-__all__ = ["TRUTH_FILE", "DemoConfig", "DemoShop", "generate", "write_shop"]
+__all__ = [
+    "DEMO_FOLDER",
+    "TRUTH_FILE",
+    "DemoBuild",
+    "DemoConfig",
+    "DemoShop",
+    "build_demo",
+    "generate",
+    "write_shop",
+]

@@ -79,6 +79,12 @@ def _flights(rng: np.random.Generator, days: int, on_share: float, mean_len: flo
             mask[d : d + run] = 1.0
         d += run
         on = rng.random() < on_share
+    if not mask.any():
+        # A short history can draw no flight at all; a channel that never
+        # spends would have no effect to plant (and 0/0 saturation), so run one.
+        run = min(days, max(3, int(mean_len)))
+        first = int(rng.integers(0, days - run + 1))
+        mask[first : first + run] = 1.0
     return mask
 
 

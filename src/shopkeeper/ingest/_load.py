@@ -3,7 +3,10 @@
 A load is all or nothing. Every file is read and validated, and every
 reference checked (against the other files of the load and the store),
 before anything is written; the writes then run in one transaction, so a
-failure at any point leaves the store exactly as it was.
+failure at any point leaves the store exactly as it was. A replacing load
+(``replace=True``) empties every contract table inside that same transaction,
+so afterwards the store holds exactly the loaded files, or, on failure, what
+it held before.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from shopkeeper import contract
 from shopkeeper.errors import ContractError, Problem, SourceError, StoreError
 from shopkeeper.ingest._read import CSV_SUFFIXES, PARQUET_SUFFIXES, RawTable, read_file
 from shopkeeper.ingest._validate import Problems, ValidTable, validate
-from shopkeeper.store import METADATA, Store, write_frame
+from shopkeeper.store import DEMO_META, METADATA, Store, write_frame
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +116,17 @@ def load_folder(
     *,
     progress: Progress | None = None,
     report: bool = False,
+    replace: bool = False,
+    meta: Mapping[str, str] | None = None,
 ) -> LoadResult:
     """Validate and load a folder (or one file) of contract tables into ``store``.
 
     Raises ContractError naming the first problem (``report=True`` keeps up
     to 50 examples of every rule broken, with exact totals) and leaves the
-    store untouched. Re-loading rows already stored replaces them by key.
+    store untouched. Re-loading rows already stored replaces them by key;
+    ``replace=True`` first empties the store, in the same transaction, so it
+    ends up holding exactly these files. ``meta`` entries are written to the
+    store's metadata with the load (see ``Store.meta``).
     """
     started = time.perf_counter()
     folder = Path(folder)
@@ -128,7 +136,9 @@ def load_folder(
         if progress:
             progress("read", table, i, len(files))
         raws[table] = read_file(path)
-    result = _load(raws, store, str(folder), progress=progress, report=report)
+    result = _load(
+        raws, store, str(folder), progress=progress, report=report, replace=replace, meta=meta
+    )
     result.ignored_files = ignored
     result.seconds = time.perf_counter() - started
     return result
@@ -182,10 +192,13 @@ def _load(
     *,
     progress: Progress | None,
     report: bool,
+    replace: bool = False,
+    meta: Mapping[str, str] | None = None,
 ) -> LoadResult:
     problems = Problems(per_rule=50 if report else 1)
     valid = _validate_all(raws, problems, progress)
-    _check_references(valid, store, problems)
+    # A replacing load resolves references within itself: the store is emptied.
+    _check_references(valid, None if replace else store, problems)
     if problems:
         raise ContractError(problems.sorted(), total=problems.total)
 
@@ -195,6 +208,8 @@ def _load(
     order = [t for t in contract.table_names() if t in valid]
     try:
         with store.transaction() as conn:
+            if replace:
+                store.empty_tables(conn)
             for i, table in enumerate(order):
                 if progress:
                     progress("write", table, i, len(order))
@@ -214,6 +229,11 @@ def _load(
                     rows=sum(t.rows for t in loads),
                 )
             )
+            # Any load changes what the store holds, so the marker of a
+            # generated demo shop goes unless this load sets it again.
+            entries: dict[str, str | None] = {DEMO_META: None}
+            entries.update(meta or {})
+            store.set_meta(conn, entries)
     except SQLAlchemyError as exc:
         raise StoreError(f"the load was rolled back; the store is unchanged ({exc})") from exc
     except Exception:

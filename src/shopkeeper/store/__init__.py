@@ -1,7 +1,21 @@
 """The shop's store: the contract tables in SQLite or PostgreSQL."""
 
-from shopkeeper.store._schema import EXTRA_COLUMN, METADATA, SCHEMA_VERSION, key_expressions
+from shopkeeper.store._schema import (
+    DEMO_META,
+    EXTRA_COLUMN,
+    METADATA,
+    SCHEMA_VERSION,
+    key_expressions,
+)
 from shopkeeper.store._store import Store
 from shopkeeper.store._writer import write_frame
 
-__all__ = ["EXTRA_COLUMN", "METADATA", "SCHEMA_VERSION", "Store", "key_expressions", "write_frame"]
+__all__ = [
+    "DEMO_META",
+    "EXTRA_COLUMN",
+    "METADATA",
+    "SCHEMA_VERSION",
+    "Store",
+    "key_expressions",
+    "write_frame",
+]

@@ -33,6 +33,9 @@ from shopkeeper.contract import Kind
 
 SCHEMA_VERSION = 1
 EXTRA_COLUMN = "extra"
+#: Metadata entry present while the store holds exactly one generated demo shop:
+#: its settings as JSON. Every other load removes it.
+DEMO_META = "demo_config"
 
 _SQL_TYPES: dict[Kind, TypeEngine] = {
     Kind.ID: String(contract._tables.ID_MAX),

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -67,6 +67,11 @@ class Store:
             if not _SCHEMA_NAME.match(schema):
                 raise StoreError(f"schema name {schema!r} must match {_SCHEMA_NAME.pattern}")
         self._install_connect_hooks()
+
+    @property
+    def display_url(self) -> str:
+        """The database URL with any password hidden, for messages and logs."""
+        return self.engine.url.render_as_string(hide_password=True)
 
     @classmethod
     def open(cls, workspace: Workspace | None = None) -> Store:
@@ -231,6 +236,34 @@ class Store:
 
     def has_schema(self) -> bool:
         return inspect(self.engine).has_table("shopkeeper_meta")
+
+    def meta(self, name: str) -> str | None:
+        """A value of the store's own metadata (``schema_version``, ``demo_config``, ...)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT value FROM shopkeeper_meta WHERE name = :n"), {"n": name}
+            ).scalar()
+        return None if found is None else str(found)
+
+    def set_meta(self, conn: Connection, entries: Mapping[str, str | None]) -> None:
+        """Set (or, for ``None``, delete) metadata entries inside the caller's transaction."""
+        for name, value in entries.items():
+            conn.execute(text("DELETE FROM shopkeeper_meta WHERE name = :n"), {"n": name})
+            if value is not None:
+                conn.execute(
+                    text("INSERT INTO shopkeeper_meta (name, value) VALUES (:n, :v)"),
+                    {"n": name, "v": value},
+                )
+
+    def empty_tables(self, conn: Connection) -> None:
+        """Delete every row of every contract table, inside the caller's transaction."""
+        names = list(reversed(contract.table_names()))
+        if self.dialect == "postgresql":
+            # TRUNCATE is transactional in PostgreSQL and far faster than DELETE.
+            conn.execute(text(f"TRUNCATE {', '.join(names)}"))
+        else:
+            for name in names:
+                conn.execute(text(f"DELETE FROM {name}"))
 
     # -- writes ------------------------------------------------------------------
 
