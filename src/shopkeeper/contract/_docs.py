@@ -46,6 +46,10 @@ Rules that hold for every table:
   message names file, line, column, value and rule, for example
   `order_lines.csv line 1,204: quantity '-3' must be a positive integer`;
   `--report` lists every problem (up to 50 examples per rule, exact totals).
+- **Adding and replacing**: a load adds to what is stored (new orders and
+  events append; known keys are updated). `--replace` empties the store in the
+  same transaction first, so afterwards it holds exactly the loaded files; a
+  replacing load's references must resolve within the load itself.
 - Columns marked **PII** hold personal data; capabilities keep them out of
   models, logs and reports.
 """
