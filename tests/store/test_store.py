@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
 from shopkeeper import contract
 from shopkeeper.errors import ConfigError, StoreError
+from shopkeeper.ingest import load_frames
 from shopkeeper.store import SCHEMA_VERSION, Store
 from shopkeeper.store._store import _redact
 from shopkeeper.workspace import Workspace
@@ -64,3 +67,22 @@ def test_workspace_that_is_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x", encoding="utf-8")
     with pytest.raises(ConfigError, match="not a folder"):
         Workspace.resolve(tmp_path / "f")
+
+
+def test_concurrent_writers_wait_for_each_other(sqlite_store: Store) -> None:
+    # Each load reads before it writes; deferred SQLite transactions that read
+    # first fail at once ("database is locked") when another writer got in.
+    def post(i: int) -> int:
+        frame = pd.DataFrame(
+            {
+                "at": [f"2024-11-11T10:{i % 60:02d}:00Z"] * 20,
+                "event": ["view"] * 20,
+                "session_id": [f"t{i}-{j}" for j in range(20)],
+            }
+        )
+        return load_frames({"events": frame}, sqlite_store, record=False).rows
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        written = list(pool.map(post, range(40)))
+    assert written == [20] * 40
+    assert sqlite_store.count("events") == 800

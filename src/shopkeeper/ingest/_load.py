@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import insert
@@ -151,14 +153,19 @@ def load_frames(
     source: str = "frames",
     progress: Progress | None = None,
     report: bool = False,
+    record: bool = True,
 ) -> LoadResult:
-    """Validate and load in-memory tables (name -> data frame), all or nothing."""
+    """Validate and load in-memory tables (name -> data frame), all or nothing.
+
+    ``record=False`` leaves no row in ``ingest_runs``: the service writes many
+    small loads (events as they happen) that are not loads a person started.
+    """
     started = time.perf_counter()
     raws = {}
     for name, frame in frames.items():
         contract.table(name)
         raws[name] = RawTable(f"{name} (frame)", frame.reset_index(drop=True), line_kind="row")
-    result = _load(raws, store, source, progress=progress, report=report)
+    result = _load(raws, store, source, progress=progress, report=report, record=record)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -194,6 +201,7 @@ def _load(
     report: bool,
     replace: bool = False,
     meta: Mapping[str, str] | None = None,
+    record: bool = True,
 ) -> LoadResult:
     problems = Problems(per_rule=50 if report else 1)
     valid = _validate_all(raws, problems, progress)
@@ -220,21 +228,23 @@ def _load(
                         table, item.raw.source, written, item.extra_columns, item.duplicates_dropped
                     )
                 )
-            conn.execute(
-                insert(METADATA.tables["ingest_runs"]).values(
-                    started_at=started_at,
-                    finished_at=datetime.now(UTC).replace(tzinfo=None),
-                    source=source,
-                    tables=json.dumps({t.table: t.rows for t in loads}),
-                    rows=sum(t.rows for t in loads),
+            if record:
+                conn.execute(
+                    insert(METADATA.tables["ingest_runs"]).values(
+                        started_at=started_at,
+                        finished_at=datetime.now(UTC).replace(tzinfo=None),
+                        source=source,
+                        tables=json.dumps({t.table: t.rows for t in loads}),
+                        rows=sum(t.rows for t in loads),
+                    )
                 )
-            )
             # Any load changes what the store holds, so the marker of a
             # generated demo shop goes unless this load sets it again.
             entries: dict[str, str | None] = {DEMO_META: None}
             entries.update(meta or {})
             store.set_meta(conn, entries)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, sqlite3.Error, psycopg.Error) as exc:
+        # Raw driver errors come from the bulk writers, which use the DBAPI cursor.
         raise StoreError(f"the load was rolled back; the store is unchanged ({exc})") from exc
     except Exception:
         log.debug("load from %s rolled back", source)

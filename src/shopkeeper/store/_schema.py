@@ -49,6 +49,9 @@ _SQL_TYPES: dict[Kind, TypeEngine] = {
 }
 
 
+_TIME_INDEXED = {"orders": "ordered_at", "events": "at"}
+
+
 def key_expressions(table: contract.Table) -> list[str]:
     """The SQL expressions of a table's key, as used by its unique index."""
     exprs = []
@@ -75,12 +78,46 @@ def build_metadata() -> MetaData:
         for ref in spec.references:
             if ref.column not in spec.key[:1]:
                 Index(f"ix_{spec.name}_{ref.column}", sql_table.c[ref.column])
+        # Recent orders and events are what the API pages through and the
+        # figures window on: index their time.
+        if spec.name in _TIME_INDEXED:
+            column = _TIME_INDEXED[spec.name]
+            Index(f"ix_{spec.name}_{column}", sql_table.c[column])
 
     Table(
         "shopkeeper_meta",
         metadata,
         Column("name", String(100), primary_key=True),
         Column("value", Text(), nullable=False),
+    )
+    Table(
+        "api_keys",
+        metadata,
+        Column("key_id", String(32), primary_key=True),
+        Column("name", String(200), nullable=False),
+        Column("role", String(20), nullable=False),
+        # SHA-256 of the secret part: keys are long random tokens, so a fast
+        # hash is enough (no dictionary to guess from) and the secret is never stored.
+        Column("secret_sha256", String(64), nullable=False),
+        Column("created_at", DateTime(), nullable=False),
+        Column("last_used_at", DateTime()),
+        Column("revoked_at", DateTime()),
+    )
+    Table(
+        "jobs",
+        metadata,
+        Column("job_id", String(32), primary_key=True),
+        Column("kind", String(100), nullable=False),
+        Column("state", String(20), nullable=False),  # queued, running, done, failed
+        Column("progress", Double(), nullable=False),
+        Column("message", Text()),
+        Column("params", Text()),  # JSON
+        Column("metrics", Text()),  # JSON, when done
+        Column("artifact", Text()),  # path of the model artifact, when done
+        Column("error", Text()),
+        Column("created_at", DateTime(), nullable=False),
+        Column("started_at", DateTime()),
+        Column("finished_at", DateTime()),
     )
     Table(
         "ingest_runs",

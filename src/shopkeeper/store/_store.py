@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from shopkeeper import contract
 from shopkeeper.errors import StoreError
@@ -28,6 +29,7 @@ from shopkeeper.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
+_WRITE_OPTION = "shopkeeper_write"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -102,7 +104,11 @@ class Store:
 
             @event.listens_for(self.engine, "begin")
             def _sqlite_begin(conn: Connection) -> None:
-                conn.exec_driver_sql("BEGIN")
+                # A write transaction takes the write lock up front: a deferred
+                # one that reads first cannot upgrade under WAL when another
+                # writer got in between, and fails at once instead of waiting.
+                write = conn.get_execution_options().get(_WRITE_OPTION, False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         elif self.schema is not None:
             schema = self.schema
@@ -269,9 +275,26 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One database transaction: committed on success, rolled back on any error."""
-        with self.engine.begin() as conn:
-            yield conn
+        """One write transaction: committed on success, rolled back on any error.
+
+        On SQLite it holds the write lock from its start (other writers wait
+        up to the busy timeout); a lock that cannot be had in time is a
+        StoreError, so callers can tell "try again" from a bug.
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(**{_WRITE_OPTION: True})
+                with conn.begin():
+                    yield conn
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            if _is_busy(exc):
+                raise StoreError(f"the store is busy; try again ({exc})") from exc
+            raise
+
+
+def _is_busy(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 def _redact(url: str) -> str:

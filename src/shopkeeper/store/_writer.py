@@ -32,6 +32,7 @@ from shopkeeper.store._schema import EXTRA_COLUMN, METADATA, key_expressions
 log = logging.getLogger(__name__)
 
 _COPY_CHUNK_ROWS = 250_000
+_SQLITE_CHUNK_ROWS = 100_000
 
 
 def _upsert_tail(spec: contract.Table, columns: list[str]) -> str:
@@ -84,10 +85,15 @@ def _write_sqlite(
     sql = f"INSERT INTO {spec.name} ({', '.join(columns)}) VALUES ({marks})"
     if upsert:
         sql += _upsert_tail(spec, columns)
-    values = [_python_values(frame[c], _kind(spec, c)) for c in columns]
+    kinds = [_kind(spec, c) for c in columns]
     cursor = dbapi.cursor()
     try:
-        cursor.executemany(sql, zip(*values, strict=True))
+        # sqlite3 needs Python objects; converting a slice at a time keeps
+        # memory flat (a whole 25M-row table as Python objects is ~10 GB).
+        for start in range(0, len(frame), _SQLITE_CHUNK_ROWS):
+            part = frame.iloc[start : start + _SQLITE_CHUNK_ROWS]
+            values = [_python_values(part[c], k) for c, k in zip(columns, kinds, strict=True)]
+            cursor.executemany(sql, zip(*values, strict=True))
     finally:
         cursor.close()
 
