@@ -203,5 +203,19 @@ def test_purchase_events_match_the_orders(small_shop: DemoShop) -> None:
     key = ["product_id", "at"]
     got = lines.rename(columns={"ordered_at": "at"})[key].merge(buys[key].drop_duplicates())
     assert len(got) == len(lines)
-    assert 1.5 < len(t["events"]) / len(t["order_lines"]) < 3.5
+    per_line = len(t["events"]) / len(t["order_lines"])
+    assert (
+        0.75 * small_shop.config.events_per_line
+        < per_line
+        < 1.25 * small_shop.config.events_per_line
+    )
     assert set(t["events"]["event"]) == {"view", "cart", "purchase", "search"}
+
+
+def test_most_sessions_browse_and_leave(small_shop: DemoShop) -> None:
+    events = small_shop.tables["events"]
+    bought = events.groupby("session_id")["event"].agg(lambda e: (e == "purchase").any())
+    # Far from a real shop's 2-4% (the click-stream would be huge), far from "every session buys".
+    assert 0.15 < bought.mean() < 0.4
+    size = events.groupby("session_id").size()
+    assert size[~bought].median() <= 2

@@ -30,7 +30,7 @@ class DemoConfig:
     start: str = "2024-06-01"
     order_rate: float = 1.0
     guest_share: float = 0.05
-    events_per_line: float = 2.5
+    events_per_line: float = 7.0
     review_rate: float = 0.12
     support_questions: int | None = None
 

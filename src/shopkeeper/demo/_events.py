@@ -96,7 +96,7 @@ def build_events(
     extra = max(0.0, events_per_line * len(o.line_order) - base)
     q = choice_table(cat, cat.base_weight)
     # Extra views in buying sessions: other products of the same kind.
-    n_more = int(0.4 * extra)
+    n_more = int(0.25 * extra)
     if len(online) and n_more:
         which = online[rng.integers(0, len(online), n_more)]
         starts_all = o.line_start()
@@ -117,8 +117,10 @@ def build_events(
             prod[ok],
         )
 
-    # Browsing sessions that end without an order.
-    n_browse = int(0.6 * extra / 2.75)
+    # Browsing sessions that end without an order: most of the click-stream, as
+    # in a real shop, where most sessions are a view or two and leave. Each
+    # holds about 1.8 views, 0.3 searches and 0.1 carts.
+    n_browse = int(0.75 * extra / 2.2)
     if n_browse:
         day = pick(rng, cal.multiplier, n_browse)
         sec = day * DAY + (pick(rng, HOURLY, n_browse) + rng.random(n_browse)) * 3600.0
@@ -127,7 +129,7 @@ def build_events(
         cust = np.where(anonymous, -1, cust)
         session = n_sessions + np.arange(n_browse)
         n_sessions += n_browse
-        views = 1 + rng.poisson(1.3, n_browse)
+        views = 1 + rng.poisson(0.8, n_browse)
         v_sess = np.repeat(np.arange(n_browse), views)
         v_cust = cust[v_sess]
         u = rng.random(len(v_sess))
@@ -146,7 +148,7 @@ def build_events(
         ok = mkt.on_sale[day[v_sess], prod]
         acc.add(v_sec[ok], VIEW, v_cust[ok], session[v_sess][ok], prod[ok])
         first_view = np.searchsorted(v_sess, np.arange(n_browse))
-        m = rng.random(n_browse) < 0.35
+        m = rng.random(n_browse) < 0.3
         acc.add(
             sec[m] - rng.uniform(0.5, 3, int(m.sum())) * MINUTE,
             SEARCH,
@@ -155,7 +157,7 @@ def build_events(
             prod[first_view[m]],
             _writes_en(rng, ppl, cust[m]),
         )
-        m = (rng.random(n_browse) < 0.12) & ok[first_view]
+        m = (rng.random(n_browse) < 0.1) & ok[first_view]
         acc.add(
             v_sec[first_view[m]] + rng.uniform(1, 5, int(m.sum())) * MINUTE,
             CART,
