@@ -64,7 +64,21 @@ def test_unknown_table_in_contract_command() -> None:
     assert "unknown table 'basket'" in result.output
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["ingest"], ["info"], ["contract"], ["convert"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["demo"],
+        ["ingest"],
+        ["info"],
+        ["contract"],
+        ["convert"],
+        ["serve"],
+        ["keys", "create"],
+        ["train"],
+        ["jobs"],
+    ],
+)
 def test_help_teaches_with_examples(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -93,7 +107,7 @@ def test_demo_builds_loads_and_summarises(tmp_path: Path) -> None:
 
 
 def test_demo_summary_for_people(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--size", "small", "--days", "60"])
+    result = runner.invoke(app, ["demo", "--size", "small", "--days", "60", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "Demo shop seed 7: 2,000 customers, 300 products, 60 days" in result.output
     assert "order_lines" in result.output and "shopkeeper info" in result.output
@@ -101,7 +115,7 @@ def test_demo_summary_for_people(tmp_path: Path) -> None:
 
 def test_demo_refuses_to_mix_with_a_shops_own_data(tmp_path: Path) -> None:
     assert runner.invoke(app, ["ingest", str(write_shop(tmp_path / "shop"))]).exit_code == 0
-    result = runner.invoke(app, ["demo", "--size", "small", "--days", "60"])
+    result = runner.invoke(app, ["demo", "--size", "small", "--days", "60", "--no-serve"])
     assert result.exit_code == 2
     assert "already holds a shop's data" in result.output and "--replace" in result.output
     info = json.loads(runner.invoke(app, ["info", "--json"]).stdout)
@@ -131,3 +145,34 @@ def test_ingest_replace_flag(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     info = json.loads(runner.invoke(app, ["info", "--json"]).stdout)
     assert info["counts"]["products"] == 1 and info["counts"]["orders"] == 0
+
+
+def test_keys_create_list_revoke(tmp_path: Path) -> None:
+    made = runner.invoke(
+        app, ["keys", "create", "--name", "website", "--role", "operator", "--json"]
+    )
+    assert made.exit_code == 0, made.output
+    key = json.loads(made.stdout)
+    assert key["role"] == "operator" and key["token"].startswith(f"sk_{key['key_id']}_")
+    listed = json.loads(runner.invoke(app, ["keys", "list", "--json"]).stdout)
+    assert [k["name"] for k in listed] == ["website"] and "token" not in listed[0]
+    revoked = runner.invoke(app, ["keys", "revoke", key["key_id"], "--json"])
+    assert revoked.exit_code == 0 and json.loads(revoked.stdout)["revoked_at"]
+    bad = runner.invoke(app, ["keys", "create", "--name", "x", "--role", "root"])
+    assert bad.exit_code == 2 and "unknown role 'root'" in bad.output
+    missing = runner.invoke(app, ["keys", "revoke", "abcdefabcdef"])
+    assert missing.exit_code == 2 and "no API key with id" in missing.output
+
+
+def test_train_runs_a_recorded_job(tmp_path: Path) -> None:
+    runner.invoke(app, ["ingest", str(write_shop(tmp_path / "shop"))])
+    trained = runner.invoke(app, ["train", "figures", "--json"])
+    assert trained.exit_code == 0, trained.output
+    job = json.loads(trained.stdout)
+    assert job["ok"] is True and job["state"] == "done" and job["metrics"]
+    listed = json.loads(runner.invoke(app, ["jobs", "--json"]).stdout)
+    assert [j["job_id"] for j in listed] == [job["job_id"]]
+    kinds = json.loads(runner.invoke(app, ["jobs", "--kinds", "--json"]).stdout)
+    assert "figures" in [k["kind"] for k in kinds]
+    unknown = runner.invoke(app, ["train", "magic"])
+    assert unknown.exit_code == 2 and "unknown job kind 'magic'" in unknown.output

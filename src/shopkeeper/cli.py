@@ -259,10 +259,17 @@ def demo(
         bool,
         typer.Option("--replace", help="Replace a store that holds other data with the demo shop."),
     ] = False,
+    serve_after: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve", help="Serve the API and dashboard afterwards (until Ctrl-C)."
+        ),
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port to serve on (127.0.0.1).")] = 8000,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build a realistic demo shop, load it through ingest and summarise it.
+    """Build a realistic demo shop, load it through ingest, summarise it, then serve it.
 
     The shop is simulated: a bilingual catalog, customers with lasting tastes,
     repeat purchases of consumables, weekly and yearly rhythm with 618, Double 11
@@ -271,13 +278,16 @@ def demo(
     English. Its CSV files go to WORKSPACE/demo-shop (with ground_truth.json, the
     effects that were planted) and are loaded exactly like a shop's own exports.
     A store holding an earlier demo shop is replaced; one holding other data is
-    left alone unless --replace is given.
+    left alone unless --replace is given. Then the key figures are computed and
+    the dashboard is served on 127.0.0.1 with an admin key made for you (with
+    --json, or --no-serve, it stops after the summary).
 
     [bold]Examples[/bold]
 
       shopkeeper demo
-      shopkeeper demo --size small -w ./try-it
-      shopkeeper demo --customers 50000 --days 730 --seed 11 --json
+      shopkeeper demo --size small -w ./try-it --port 8080
+      shopkeeper demo --customers 50000 --days 730 --seed 11 --no-serve
+      shopkeeper demo --size small --json
     """
     from shopkeeper.demo import DEMO_FOLDER, DemoConfig, build_demo
 
@@ -320,6 +330,33 @@ def demo(
             "\nNext: [bold]shopkeeper info[/] shows this again; "
             "[bold]shopkeeper ingest DIR --replace[/] loads your own shop instead."
         )
+        if not serve_after:
+            return
+        _serve_demo(ws, store, port)
+
+
+DEMO_KEY_NAME = "demo dashboard"
+
+
+def _serve_demo(ws: Workspace, store: Store, port: int) -> None:
+    """Compute the figures, make a key to log in with, and serve until Ctrl-C."""
+    from shopkeeper.access import create_key, list_keys, revoke_key
+    from shopkeeper.jobs import run_job
+    from shopkeeper.service import serve
+
+    job = run_job(store, ws, "figures")
+    if job.state != "done":
+        err.print(f"[yellow]the figures job failed:[/] {job.error}")
+    # One demo login at a time: earlier demo keys would otherwise pile up.
+    for old in list_keys(store):
+        if old.name == DEMO_KEY_NAME and old.active:
+            revoke_key(store, old.key_id)
+    _key, token = create_key(store, DEMO_KEY_NAME, "admin")
+    console.print(
+        f"\n[bold]Dashboard[/] http://127.0.0.1:{port}/  (log in with this admin key, shown "
+        f"once)\n  {token}\n[bold]API docs[/]  http://127.0.0.1:{port}/docs   Ctrl-C stops."
+    )
+    serve(ws, port=port)
 
 
 @app.command()
@@ -481,6 +518,193 @@ def convert_command(
         console.print(grid)
         if load:
             console.print(f"loaded {payload['loaded_rows']:,} rows into the store")
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; keep 127.0.0.1 behind a proxy.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Serve the REST API (/api/v1, docs at /docs) and the dashboard until Ctrl-C.
+
+    Every API route but /api/v1/health and /api/v1/ready needs a key (see
+    [bold]shopkeeper keys create[/bold]); the dashboard asks for one at login.
+    One JSON log line per request goes to the shopkeeper.service.access logger (-v).
+
+    [bold]Examples[/bold]
+
+      shopkeeper keys create --name website --role operator
+      shopkeeper serve --port 8080
+      shopkeeper -v serve --workers 2
+    """
+    from shopkeeper.service import serve
+
+    with _errors(False):
+        ws = Workspace.resolve(workspace)
+        Store.open(ws).close()  # fail here, clearly, if the store cannot be opened
+        console.print(f"serving http://{host}:{port}/  (API docs: /docs)  Ctrl-C stops")
+        serve(ws, host=host, port=port, workers=workers)
+
+
+keys_app = typer.Typer(
+    help="API keys for the service: create (shown once), list, revoke.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who or what uses the key (a person, a website).")],
+    role: Annotated[
+        str, typer.Option(help="reader (read), operator (+ write events/orders, jobs), admin.")
+    ] = "reader",
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create an API key. Its token is printed once and cannot be shown again.
+
+    [bold]Examples[/bold]
+
+      shopkeeper keys create --name website --role operator
+      shopkeeper keys create --name analyst --json | jq -r .token
+    """
+    from shopkeeper.access import create_key
+
+    with _errors(as_json):
+        key, token = create_key(Store.open(Workspace.resolve(workspace)), name, role)
+        if as_json:
+            _print_json({"ok": True, **key.to_dict(), "token": token})
+            return
+        console.print(f"created {key.role} key {key.key_id} for {key.name!r}; its token:")
+        print(token)
+        err.print("[dim]Store it now: only its hash is kept.[/]")
+
+
+@keys_app.command("list")
+def keys_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """List every API key (never the secrets), revoked ones included."""
+    from shopkeeper.access import list_keys
+
+    with _errors(as_json):
+        found = list_keys(Store.open(Workspace.resolve(workspace)))
+        if as_json:
+            _print_json([k.to_dict() for k in found])
+            return
+        grid = RichTable(title_justify="left")
+        for head in ("key id", "name", "role", "created", "last used", "revoked"):
+            grid.add_column(head)
+        for k in found:
+            d = k.to_dict()
+            grid.add_row(
+                k.key_id,
+                k.name,
+                k.role,
+                str(d["created_at"]),
+                str(d["last_used_at"] or ""),
+                str(d["revoked_at"] or ""),
+            )
+        console.print(grid)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id (see 'shopkeeper keys list').")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revoke an API key for good."""
+    from shopkeeper.access import revoke_key
+
+    with _errors(as_json):
+        key = revoke_key(Store.open(Workspace.resolve(workspace)), key_id)
+        if as_json:
+            _print_json({"ok": True, **key.to_dict()})
+        else:
+            console.print(f"revoked key {key.key_id} ({key.name})")
+
+
+@app.command()
+def train(
+    kind: Annotated[str, typer.Argument(help="The job kind, e.g. figures (see 'jobs --kinds').")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a training job now, as a recorded job with its metrics.
+
+    The new artifact goes into service only if the job succeeds; a failed job
+    leaves the previous one in place.
+
+    [bold]Examples[/bold]
+
+      shopkeeper train figures
+      shopkeeper train figures --json | jq .metrics
+    """
+    from shopkeeper.jobs import job_kind, run_job
+
+    with _errors(as_json):
+        job_kind(kind)
+        ws = Workspace.resolve(workspace)
+        job = run_job(Store.open(ws), ws, kind)
+        if as_json:
+            _print_json({"ok": job.state == "done", **job.to_dict()})
+        elif job.state == "done":
+            console.print(f"{kind}: done in {job.seconds:.1f} s (job {job.job_id})")
+            for name, value in (job.metrics or {}).items():
+                console.print(f"  {name}: {value}")
+        else:
+            err.print(f"[bold red]error:[/] job {job.job_id} failed: {job.error}")
+        if job.state != "done":
+            raise typer.Exit(1)
+
+
+@app.command()
+def jobs(
+    kinds: Annotated[bool, typer.Option("--kinds", help="List the job kinds instead.")] = False,
+    limit: Annotated[int, typer.Option(help="How many recent jobs.", min=1)] = 20,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recent jobs (training runs) with state, progress and metrics.
+
+    [bold]Examples[/bold]
+
+      shopkeeper jobs
+      shopkeeper jobs --kinds
+    """
+    from shopkeeper.jobs import job_kinds, list_jobs
+
+    with _errors(as_json):
+        if kinds:
+            listing = [{"kind": k.name, "description": k.description} for k in job_kinds().values()]
+            if as_json:
+                _print_json(listing)
+            else:
+                for item in listing:
+                    console.print(f"[bold]{item['kind']}[/]  {item['description']}")
+            return
+        found = list_jobs(Store.open(Workspace.resolve(workspace)), limit=limit)
+        if as_json:
+            _print_json([j.to_dict() for j in found])
+            return
+        grid = RichTable(title_justify="left")
+        for head in ("job", "kind", "state", "progress", "seconds", "error"):
+            grid.add_column(head)
+        for j in found:
+            grid.add_row(
+                j.job_id,
+                j.kind,
+                j.state,
+                f"{j.progress:.0%}",
+                "" if j.seconds is None else f"{j.seconds:.1f}",
+                j.error or "",
+            )
+        console.print(grid)
 
 
 def main() -> None:

@@ -1,0 +1,47 @@
+"""Customers: personal data (name, email, phone) only for admin keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from shopkeeper import contract
+from shopkeeper.access import ApiKey
+from shopkeeper.service.api._rows import MAX_LIMIT, one, page
+from shopkeeper.service.deps import require, use_store
+from shopkeeper.service.errors import ApiError
+from shopkeeper.store import Store
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+PII = contract.table("customers").pii_columns
+
+
+def _hidden(key: ApiKey) -> tuple[str, ...]:
+    return () if key.allows("admin") else PII
+
+
+@router.get(
+    "",
+    summary="Customers, by customer id",
+    description=f"Personal data ({', '.join(PII)}) is left out unless the key is an admin's.",
+)
+def list_customers(
+    limit: int = Query(100, ge=1, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0),
+    store: Store = Depends(use_store),
+    key: ApiKey = Depends(require("reader")),
+) -> dict[str, Any]:
+    return page(store, "customers", hide=_hidden(key), limit=limit, offset=offset)
+
+
+@router.get("/{customer_id}", summary="One customer")
+def get_customer(
+    customer_id: str,
+    store: Store = Depends(use_store),
+    key: ApiKey = Depends(require("reader")),
+) -> dict[str, Any]:
+    found = one(store, "customers", "customer_id", customer_id, hide=_hidden(key))
+    if found is None:
+        raise ApiError(404, f"no customer {customer_id!r}")
+    return found

@@ -1,0 +1,48 @@
+"""The catalog: list and look up products."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from shopkeeper.access import ApiKey
+from shopkeeper.service.api._rows import MAX_LIMIT, one, page
+from shopkeeper.service.deps import require, use_store
+from shopkeeper.service.errors import ApiError
+from shopkeeper.store import METADATA, Store
+
+router = APIRouter(prefix="/products", tags=["products"])
+_T = METADATA.tables["products"]
+
+
+@router.get("", summary="Products, by product id")
+def list_products(
+    limit: int = Query(100, ge=1, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0),
+    category: str | None = Query(None, description="Only this category (exact)."),
+    active: bool | None = Query(None, description="Only active (true) or inactive (false)."),
+    q: str | None = Query(None, max_length=200, description="Text in the title."),
+    store: Store = Depends(use_store),
+    _key: ApiKey = Depends(require("reader")),
+) -> dict[str, Any]:
+    where = []
+    if category is not None:
+        where.append(_T.c.category == category)
+    if active is not None:
+        where.append(_T.c.active.is_(active))
+    if q:
+        where.append(_T.c.title.contains(q, autoescape=True))
+    return page(store, "products", where=where, limit=limit, offset=offset)
+
+
+@router.get("/{product_id}", summary="One product")
+def get_product(
+    product_id: str,
+    store: Store = Depends(use_store),
+    _key: ApiKey = Depends(require("reader")),
+) -> dict[str, Any]:
+    found = one(store, "products", "product_id", product_id)
+    if found is None:
+        raise ApiError(404, f"no product {product_id!r}")
+    return found

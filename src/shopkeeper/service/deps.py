@@ -1,0 +1,101 @@
+"""What routes depend on: the store, the workspace, and the caller's key and role.
+
+API callers send their key as ``Authorization: Bearer sk_...`` (or
+``X-API-Key: sk_...``). The dashboard keeps the key id of a logged-in user in
+its signed session cookie and checks on each page that the key is still active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from shopkeeper.access import ApiKey, authenticate, cached_key, get_key
+from shopkeeper.jobs import JobRunner
+from shopkeeper.service.errors import ApiError
+from shopkeeper.store import Store
+from shopkeeper.workspace import Workspace
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="shopkeeper"'}
+
+
+# The cheap dependencies are ``async`` so FastAPI runs them on the event loop
+# instead of sending each through the thread pool; the key check only leaves
+# the loop when the key is not cached (a database read).
+
+
+def get_store(request: Request) -> Store:
+    """The app's store (a plain function, for pages that call it directly)."""
+    store: Store = request.app.state.store
+    return store
+
+
+async def use_store(request: Request) -> Store:
+    """The app's store, as a dependency that stays on the event loop."""
+    return get_store(request)
+
+
+async def get_workspace(request: Request) -> Workspace:
+    workspace: Workspace = request.app.state.workspace
+    return workspace
+
+
+async def get_jobs(request: Request) -> JobRunner:
+    runner: JobRunner = request.app.state.jobs
+    return runner
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        return value.strip() if scheme.lower() == "bearer" else None
+    return request.headers.get("x-api-key")
+
+
+async def api_key(request: Request, store: Store = Depends(use_store)) -> ApiKey:
+    """The caller's active key; 401 without one or with a wrong, unknown or revoked one."""
+    token = _token(request)
+    if not token:
+        raise ApiError(
+            401,
+            "an API key is needed: send 'Authorization: Bearer sk_...' "
+            "(create one with 'shopkeeper keys create')",
+            headers=_CHALLENGE,
+        )
+    key = cached_key(token)
+    if key is None:
+        key = await run_in_threadpool(authenticate, store, token)
+    if key is None:
+        raise ApiError(401, "the API key is not valid or was revoked", headers=_CHALLENGE)
+    request.state.key_id = key.key_id
+    return key
+
+
+def require(role: str) -> Callable[..., Awaitable[ApiKey]]:
+    """A dependency: the caller's key, which must have ``role`` or a higher one."""
+
+    async def check(key: ApiKey = Depends(api_key)) -> ApiKey:
+        if not key.allows(role):
+            raise ApiError(
+                403, f"this needs the {role} role; the key {key.key_id!r} is a {key.role}"
+            )
+        return key
+
+    check.__name__ = f"require_{role}"
+    return check
+
+
+def session_key(request: Request) -> ApiKey | None:
+    """The dashboard user's key, if logged in with a key that is still active."""
+    key_id = request.session.get("key_id")
+    if not key_id:
+        return None
+    key = get_key(request.app.state.store, str(key_id))
+    if key is None or not key.active:
+        request.session.clear()
+        return None
+    request.state.key_id = key.key_id
+    return key
