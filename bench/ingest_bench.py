@@ -28,10 +28,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 RESULTS = HERE / "results"
+# Each measured cell, so that --resume can finish a run that was cut short.
+CACHE = WORK / "ingest-cells.json"
 
 SHOPKEEPER_RUN = """
 import json, resource, sys, time
@@ -97,8 +100,10 @@ def _contract_tables() -> set[str]:
     return set(table_names())
 
 
-def run(script: str, url: str, schema: str, folder: Path) -> dict[str, float]:
+def run(script: str, url: str, schema: str, folder: Path) -> dict[str, Any]:
+    """One route in a fresh process; a process that dies is a result too (``failed``)."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", script, url, schema, str(folder)],
         capture_output=True,
@@ -107,15 +112,35 @@ def run(script: str, url: str, schema: str, folder: Path) -> dict[str, float]:
         check=False,
     )
     if done.returncode != 0:
-        raise SystemExit(f"benchmark process failed:\n{done.stderr[-3000:]}")
+        # SIGKILL from the kernel is what running out of memory looks like here.
+        reason = (
+            "killed: out of memory"
+            if done.returncode in (-9, 137)
+            else f"exit {done.returncode}: {done.stderr.strip().splitlines()[-1:]}"
+        )
+        return {"failed": reason, "seconds": time.perf_counter() - started}
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _cell_key(size: str, db: str, route: str) -> str:
+    return f"{size}/{db}/{route}"
+
+
+def _load_cache(resume: bool) -> dict[str, dict[str, Any]]:
+    if resume and CACHE.exists():
+        return json.loads(CACHE.read_text())
+    return {}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="default,large")
     parser.add_argument("--repeat", type=int, default=1, help="runs per cell; the best is kept")
+    parser.add_argument(
+        "--resume", action="store_true", help="reuse cells already measured by an earlier run"
+    )
     args = parser.parse_args()
+    cache = _load_cache(args.resume)
     pg_url = os.environ.get("SHOPKEEPER_BENCH_DATABASE_URL") or os.environ.get(
         "SHOPKEEPER_TEST_DATABASE_URL"
     )
@@ -133,7 +158,12 @@ def main() -> None:
         for db, url in databases:
             cell = {"size": size, "database": db, "order_lines": lines, "csv_mb": file_mb}
             for route, script in (("shopkeeper", SHOPKEEPER_RUN), ("naive", NAIVE_RUN)):
-                best: dict[str, float] | None = None
+                key = _cell_key(size, db, route)
+                if key in cache:
+                    print(f"  {key}: measured earlier: {cache[key]}", flush=True)
+                    cell[route] = cache[key]
+                    continue
+                best: dict[str, Any] | None = None
                 for attempt in range(args.repeat):
                     if db == "sqlite":
                         target = WORK / f"{route}-{size}.db"
@@ -143,13 +173,37 @@ def main() -> None:
                     else:
                         measured = run(script, url, f"bench_{route}", folder)
                     print(f"  {size} {db} {route} #{attempt + 1}: {measured}", flush=True)
-                    if best is None or measured["seconds"] < best["seconds"]:
+                    ok = "failed" not in measured
+                    if best is None or (ok and measured["seconds"] < best["seconds"]):
                         best = measured
                 assert best is not None
                 cell[route] = best
-            cell["ratio"] = cell["shopkeeper"]["seconds"] / cell["naive"]["seconds"]
+                cache[key] = best
+                CACHE.write_text(json.dumps(cache, indent=1))
+            done = [cell[r] for r in ("shopkeeper", "naive")]
+            cell["ratio"] = (
+                None
+                if any("failed" in d for d in done)
+                else cell["shopkeeper"]["seconds"] / cell["naive"]["seconds"]
+            )
             rows.append(cell)
     write_results(rows)
+
+
+def _secs(route: dict[str, Any]) -> str:
+    return "did not finish" if "failed" in route else f"{route['seconds']:.1f}"
+
+
+def _peak(route: dict[str, Any]) -> str:
+    return "-" if "failed" in route else f"{route['peak_mb']:.0f}"
+
+
+def _ratio(row: dict[str, Any]) -> str:
+    if row["ratio"] is not None:
+        return f"{row['ratio']:.2f}"
+    if "failed" in row["naive"] and "failed" not in row["shopkeeper"]:
+        return "naive failed"
+    return "shopkeeper failed"
 
 
 def write_results(rows: list[dict]) -> None:
@@ -182,10 +236,18 @@ def write_results(rows: list[dict]) -> None:
     for r in rows:
         lines.append(
             f"| {r['size']} | {r['database']} | {r['order_lines']:,} | {r['csv_mb']:.0f} "
-            f"| {r['shopkeeper']['seconds']:.1f} | {r['naive']['seconds']:.1f} "
-            f"| **{r['ratio']:.2f}** | {r['shopkeeper']['peak_mb']:.0f} "
-            f"| {r['naive']['peak_mb']:.0f} |"
+            f"| {_secs(r['shopkeeper'])} | {_secs(r['naive'])} "
+            f"| **{_ratio(r)}** | {_peak(r['shopkeeper'])} | {_peak(r['naive'])} |"
         )
+    failed = [(r, route) for r in rows for route in ("shopkeeper", "naive") if "failed" in r[route]]
+    if failed:
+        lines.append("")
+        for r, route in failed:
+            lines.append(
+                f"- {r['size']} / {r['database']} / {route}: did not finish "
+                f"({r[route]['failed']}, after {r[route]['seconds']:.0f} s) on this "
+                "machine's 24 GiB; the other route finished."
+            )
     (RESULTS / "ingest.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
