@@ -9,7 +9,8 @@ Every error a client sees has the same shape::
      "request_id": "5f0c..."}
 
 No stack trace or internal message ever reaches a client: unexpected failures
-answer ``internal`` with the request id, and the log holds the traceback.
+are caught by ``middleware.RequestContext``, which answers ``internal`` with
+the request id while the log holds the traceback.
 """
 
 from __future__ import annotations
@@ -156,10 +157,3 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = f"no route {request.method} {request.url.path}"
         return error_response(request, exc.status_code, message, headers=exc.headers)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected failure on %s %s", request.method, request.url.path)
-        return error_response(
-            request, 500, "internal error; the service log has the details under this request id"
-        )
