@@ -632,6 +632,14 @@ def keys_revoke(
 @app.command()
 def train(
     kind: Annotated[str, typer.Argument(help="The job kind, e.g. figures (see 'jobs --kinds').")],
+    params: Annotated[
+        str | None,
+        typer.Option(
+            "--params",
+            help="Job parameters as a JSON object, e.g. '{\"quick\": true}' or "
+            '\'{"rules": {"durable_categories": ["Electronics"]}}\'.',
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -644,13 +652,23 @@ def train(
 
       shopkeeper train figures
       shopkeeper train figures --json | jq .metrics
+      shopkeeper train recommend --params '{"rules": {"max_per_category": 2}}'
     """
+    from shopkeeper.errors import ConfigError
     from shopkeeper.jobs import job_kind, run_job
 
     with _errors(as_json):
         job_kind(kind)
+        try:
+            given = json.loads(params) if params else {}
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"--params is not valid JSON: {exc.msg} at column {exc.colno}"
+            ) from exc
+        if not isinstance(given, dict):
+            raise ConfigError("--params must be a JSON object, like '{\"quick\": true}'")
         ws = Workspace.resolve(workspace)
-        job = run_job(Store.open(ws), ws, kind)
+        job = run_job(Store.open(ws), ws, kind, given)
         if as_json:
             _print_json({"ok": job.state == "done", **job.to_dict()})
         elif job.state == "done":
@@ -705,6 +723,10 @@ def jobs(
                 j.error or "",
             )
         console.print(grid)
+
+
+# Capabilities' commands live in their own modules; importing them registers them.
+from shopkeeper import _cli_recommend  # noqa: E402, F401
 
 
 def main() -> None:

@@ -23,6 +23,10 @@ class ConfigError(ShopkeeperError):
     """A setting (option, environment variable) has a value that cannot be used."""
 
 
+class NotFoundError(ShopkeeperError):
+    """Something asked for by id does not exist (a product, a customer, a model)."""
+
+
 class StoreError(ShopkeeperError):
     """The store cannot be opened, created or read."""
 

@@ -1,0 +1,447 @@
+"""Serving: a trained recommender plus the shop's rules, answering one request at a time.
+
+:class:`Recommendations` is the artifact of the ``recommend`` job and what the
+CLI and the API answer from. Scoring comes from the fitted model; the
+:class:`ServingRules` then decide what may be shown, in this order:
+
+1. **Eligibility**: inactive products are never shown; with inventory rows, a
+   product with nothing on hand is not shown (products without inventory rows
+   are taken as available); a category filter keeps one category (prefix).
+2. **Consent and cold start**: a customer who declined personalisation, or one
+   with no history (new or unknown), gets the non-personal list (recent
+   popularity).
+3. **Repurchase rules** per category (prefix match): ``durable`` products a
+   customer bought are not shown again; ``consumable`` ones are shown again
+   once due, i.e. when the days since the customer's last purchase reach
+   ``due_fraction`` of the product's typical repurchase cycle (the median gap
+   between repeat purchases over all customers); ``allow`` shows them freely.
+4. **Business boosts**, explicit and off by default: ``margin_boost`` multiplies
+   a score by ``1 + margin_boost * margin_share`` (margin share = (price - cost)
+   / price); ``new_arrival_boost`` adds to products first sold within
+   ``new_arrival_days`` of the data's end, or never sold.
+5. **Diversity**: at most ``max_per_category`` products of one category in a list.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from shopkeeper.errors import ConfigError, NotFoundError
+from shopkeeper.recommend._base import Recommender, normalise_rows
+from shopkeeper.recommend._data import Interactions
+from shopkeeper.recommend._hybrid import Hybrid
+from shopkeeper.recommend._popular import Popularity
+
+Repurchase = Literal["allow", "durable", "consumable"]
+_REPURCHASE = ("allow", "durable", "consumable")
+
+
+@dataclass
+class ServingRules:
+    """The shop's knobs over what a list may hold; see the module doc for each."""
+
+    repurchase_default: str = "allow"
+    durable_categories: tuple[str, ...] = ()
+    consumable_categories: tuple[str, ...] = ()
+    due_fraction: float = 0.8
+    max_per_category: int | None = 3
+    margin_boost: float = 0.0
+    new_arrival_boost: float = 0.0
+    new_arrival_days: int = 30
+    in_stock_only: bool = True
+
+    def __post_init__(self) -> None:
+        if self.repurchase_default not in _REPURCHASE:
+            raise ConfigError(
+                f"repurchase_default must be one of {', '.join(_REPURCHASE)}, "
+                f"not {self.repurchase_default!r}"
+            )
+        if self.max_per_category is not None and self.max_per_category < 1:
+            raise ConfigError("max_per_category must be at least 1 (or null for no limit)")
+        if self.margin_boost < 0 or self.new_arrival_boost < 0:
+            raise ConfigError("boosts must be non-negative")
+        self.durable_categories = tuple(self.durable_categories)
+        self.consumable_categories = tuple(self.consumable_categories)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None) -> ServingRules:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(params or {}) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown serving rule(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return cls(**dict(params or {}))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def repurchase(self, category: str | None) -> str:
+        cat = category or ""
+        # The longest matching prefix wins, so "Home > Kitchen > Coffee" can be
+        # consumable inside a durable "Home".
+        best, rule = -1, self.repurchase_default
+        for prefixes, kind in (
+            (self.durable_categories, "durable"),
+            (self.consumable_categories, "consumable"),
+        ):
+            for p in prefixes:
+                if cat.startswith(p) and len(p) > best:
+                    best, rule = len(p), kind
+        return rule
+
+
+@dataclass
+class Recommendation:
+    product_id: str
+    score: float
+    reason: str
+    title: str | None = None
+    category: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Recommendations:
+    """A fitted model, the data it was fitted on and the shop's rules."""
+
+    model: Recommender
+    fallback: Recommender
+    data: Interactions
+    catalog: pd.DataFrame
+    rules: ServingRules
+    stock: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    no_consent: set[str] = field(default_factory=set)
+    similar_model: Recommender | None = None
+    content_model: Recommender | None = None
+    session_model: Recommender | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._prepare()
+
+    # -- preparation --------------------------------------------------------
+
+    def _prepare(self) -> None:
+        cat = self.catalog.set_index(self.catalog["product_id"].astype(str)).reindex(
+            self.data.items
+        )
+        self._titles = cat["title"].to_numpy(dtype=object)
+        self._categories = cat["category"].to_numpy(dtype=object)
+        active = cat["active"].map(lambda v: v is not False and v != 0).to_numpy(dtype=bool)
+        listed = cat["title"].notna().to_numpy()
+        eligible = active & listed
+        if self.rules.in_stock_only and len(self.stock):
+            on_hand = self.stock.reindex(self.data.items).to_numpy(dtype=float)
+            eligible &= np.isnan(on_hand) | (on_hand > 0)
+        self._eligible = eligible
+        price = pd.to_numeric(cat["price"], errors="coerce").to_numpy(dtype=float)
+        cost = pd.to_numeric(cat["cost"], errors="coerce").to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            margin = np.where(price > 0, (price - cost) / price, np.nan)
+        self._margin = np.nan_to_num(np.clip(margin, 0.0, 1.0), nan=0.0)
+        self._rule = np.array([self.rules.repurchase(c) for c in self._categories], dtype=object)
+        self._prepare_history()
+        self._prepare_bought_together()
+
+    def _prepare_history(self) -> None:
+        log = self.data.log
+        bought = log[log["purchase"]]
+        end = log["at"].max() if len(log) else pd.Timestamp("1970-01-01")
+        self._end = pd.Timestamp(end)
+        first_sale = bought.groupby("item")["at"].min()
+        first = np.full(self.data.n_items, np.datetime64("NaT"), dtype="datetime64[ns]")
+        first[first_sale.index.to_numpy()] = first_sale.to_numpy()
+        cutoff = np.datetime64(self._end - pd.Timedelta(days=self.rules.new_arrival_days))
+        self._new = np.isnat(first) | (first >= cutoff)
+        # Typical repurchase cycle per item: median gap between a customer's
+        # successive purchases of it, over every customer who bought it twice.
+        per = bought.drop_duplicates(["user", "item", "occasion"]).sort_values(
+            ["user", "item", "at"], kind="stable"
+        )
+        same = (per["user"].to_numpy()[1:] == per["user"].to_numpy()[:-1]) & (
+            per["item"].to_numpy()[1:] == per["item"].to_numpy()[:-1]
+        )
+        gaps = np.diff(per["at"].to_numpy().astype("datetime64[s]").astype(np.int64)) / 86400.0
+        frame = pd.DataFrame({"item": per["item"].to_numpy()[1:][same], "gap": gaps[same]})
+        cycle = frame.groupby("item")["gap"].median()
+        self._cycle = np.full(self.data.n_items, np.nan)
+        self._cycle[cycle.index.to_numpy()] = cycle.to_numpy()
+        self._bought = sp.csr_matrix(
+            (
+                np.ones(len(bought), dtype=np.float32),
+                (bought["user"].to_numpy(), bought["item"].to_numpy()),
+            ),
+            shape=(self.data.n_users, self.data.n_items),
+        )
+        self._bought.sum_duplicates()
+        last = bought.groupby(["user", "item"])["at"].max()
+        self._last_bought = last
+
+    def _prepare_bought_together(self) -> None:
+        log = self.data.log
+        bought = log[log["purchase"]].drop_duplicates(["occasion", "item"])
+        occ = pd.factorize(bought["occasion"])[0]
+        baskets = sp.csr_matrix(
+            (np.ones(len(bought), dtype=np.float32), (occ, bought["item"].to_numpy())),
+            shape=(int(occ.max()) + 1 if len(occ) else 0, self.data.n_items),
+        )
+        self._pair_counts = sp.csr_matrix(baskets.T @ baskets)
+        self._item_baskets = np.asarray(baskets.sum(axis=0)).ravel()
+        self._n_baskets = baskets.shape[0]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)
+        self._prepare()
+
+    # -- persistence -----------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        path.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+
+    @staticmethod
+    def load(path: Path) -> Recommendations:
+        try:
+            obj = pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError) as exc:
+            raise ConfigError(f"cannot read the recommender artifact {path}: {exc}") from exc
+        if not isinstance(obj, Recommendations):
+            raise ConfigError(f"{path} is not a shopkeeper recommender artifact")
+        return obj
+
+    # -- lookups -------------------------------------------------------------
+
+    def _item(self, product_id: str) -> int:
+        code = int(self.data.item_codes([str(product_id)])[0])
+        if code < 0:
+            raise NotFoundError(f"product {product_id!r} is not in the catalog the model knows")
+        return code
+
+    def knows_customer(self, customer_id: str) -> bool:
+        return int(self.data.user_codes([str(customer_id)])[0]) >= 0
+
+    def history(self, customer_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The customer's purchases and browse events the model learned from, latest first."""
+        code = int(self.data.user_codes([str(customer_id)])[0])
+        if code < 0:
+            return []
+        log = self.data.log
+        rows = log[log["user"] == code].sort_values("at", ascending=False).head(limit)
+        return [
+            {
+                "product_id": str(self.data.items[i]),
+                "title": self._titles[i],
+                "category": self._categories[i],
+                "at": pd.Timestamp(at).isoformat(),
+                "kind": "purchase" if bought else "browse",
+            }
+            for i, at, bought in zip(rows["item"], rows["at"], rows["purchase"], strict=True)
+        ]
+
+    # -- answers -------------------------------------------------------------
+
+    def for_customer(
+        self,
+        customer_id: str,
+        n: int = 10,
+        *,
+        category: str | None = None,
+        max_per_category: int | None = None,
+        now: pd.Timestamp | None = None,
+    ) -> list[Recommendation]:
+        """The customer's list, after every serving rule."""
+        if n < 1:
+            raise ConfigError("n must be at least 1")
+        code = int(self.data.user_codes([str(customer_id)])[0])
+        personal = (
+            code >= 0
+            and str(customer_id) not in self.no_consent
+            and self.data.n_occasions()[code] > 0
+        )
+        if personal:
+            scores = normalise_rows(self.model.score(self.data, np.array([code])))[0]
+        else:
+            scores = normalise_rows(self.fallback.score(self.data, np.array([0])))[0]
+        allowed = self._allowed(category)
+        if code >= 0:
+            allowed &= ~self._blocked_repeats(code, now)
+        scores = self._boost(scores)
+        picks = self._pick(scores, allowed, n, max_per_category)
+        if personal:
+            reasons = self._reasons(code, picks)
+        elif code >= 0 and str(customer_id) in self.no_consent:
+            reasons = ["popular in the shop (no personalisation: the customer declined it)"] * len(
+                picks
+            )
+        else:
+            reasons = ["popular in the shop (no history yet)"] * len(picks)
+        return [self._rec(i, scores[i], r) for i, r in zip(picks, reasons, strict=True)]
+
+    def similar_items(self, product_id: str, n: int = 10) -> list[Recommendation]:
+        """Products like this one: bought by the same customers, or close in text when new."""
+        item = self._item(product_id)
+        scores = np.zeros(self.data.n_items, dtype=np.float64)
+        reasons: dict[int, str] = {}
+        for model, label in (
+            (self.similar_model, "bought by the same customers"),
+            (self.content_model, "close in title, category or brand"),
+        ):
+            if model is None or not hasattr(model, "similar"):
+                continue
+            codes, vals = model.similar(item, max(n * 3, 30))
+            if len(vals) and vals.max() > 0:
+                for c, v in zip(codes, vals / vals.max(), strict=True):
+                    if v > scores[c]:
+                        reasons[int(c)] = label
+                    scores[c] += v
+        allowed = self._eligible.copy()
+        allowed[item] = False
+        picks = self._pick(scores, allowed & (scores > 0), n, None)
+        return [self._rec(i, scores[i], reasons.get(int(i), "similar")) for i in picks]
+
+    def bought_together(
+        self, product_id: str, n: int = 10, min_count: int = 2
+    ) -> list[Recommendation]:
+        """Products in the same baskets: confidence P(other | this), lift as tie-break."""
+        item = self._item(product_id)
+        row = self._pair_counts[item].toarray().ravel().astype(np.float64)
+        together = row.copy()
+        row[item] = 0.0
+        base = self._item_baskets[item]
+        if base == 0:
+            return []
+        confidence = row / base
+        lift = confidence / np.maximum(self._item_baskets / max(self._n_baskets, 1), 1e-12)
+        score = np.where(row >= min_count, confidence + 1e-6 * np.log1p(lift), 0.0)
+        allowed = self._eligible & (score > 0)
+        allowed[item] = False
+        picks = self._pick(score, allowed, n, None)
+        return [
+            self._rec(
+                i,
+                score[i],
+                f"in {int(together[i])} of the {int(base)} orders with this product "
+                f"({confidence[i]:.0%}, lift {lift[i]:.1f})",
+            )
+            for i in picks
+        ]
+
+    def for_session(self, recent: Sequence[str], n: int = 10) -> list[Recommendation]:
+        """What an anonymous visitor may view next, from the products viewed so far."""
+        if self.session_model is None or not hasattr(self.session_model, "recommend_session"):
+            raise ConfigError("this recommender was trained without session data")
+        ranked = self.session_model.recommend_session(list(recent), n=max(n * 3, 30))
+        out = []
+        for product_id, score in ranked:
+            code = int(self.data.item_codes([product_id])[0])
+            if code >= 0 and self._eligible[code]:
+                out.append(self._rec(code, score, f"often viewed next after {recent[-1]}"))
+            if len(out) == n:
+                break
+        if len(out) < n:
+            # A visitor with no usable views gets what is popular now.
+            seen = {r.product_id for r in out} | {str(p) for p in recent}
+            for r in self.for_customer("", n=n + len(seen)):
+                if r.product_id not in seen and len(out) < n:
+                    out.append(r)
+        return out
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _allowed(self, category: str | None) -> np.ndarray:
+        allowed = self._eligible.copy()
+        if category:
+            cats = pd.Series(self._categories, dtype=object).fillna("").astype(str)
+            allowed &= cats.str.startswith(category).to_numpy()
+        return allowed
+
+    def _blocked_repeats(self, code: int, now: pd.Timestamp | None) -> np.ndarray:
+        blocked = np.zeros(self.data.n_items, dtype=bool)
+        row = self._bought[code]
+        if row.nnz == 0:
+            return blocked
+        items = row.indices
+        rule = self._rule[items]
+        blocked[items[rule == "durable"]] = True
+        consumable = items[rule == "consumable"]
+        if len(consumable):
+            when = pd.Timestamp(now) if now is not None else self._end
+            last = self._last_bought.loc[code].reindex(consumable).to_numpy()
+            days = (np.datetime64(when) - last.astype("datetime64[ns]")) / np.timedelta64(1, "D")
+            cycle = self._cycle[consumable]
+            due = np.isnan(cycle) | (days >= self.rules.due_fraction * cycle)
+            blocked[consumable[~due]] = True
+        return blocked
+
+    def _boost(self, scores: np.ndarray) -> np.ndarray:
+        out = np.asarray(scores, dtype=np.float64).copy()
+        if self.rules.margin_boost:
+            out *= 1.0 + self.rules.margin_boost * self._margin
+        if self.rules.new_arrival_boost:
+            out += self.rules.new_arrival_boost * self._new
+        return out
+
+    def _pick(
+        self, scores: np.ndarray, allowed: np.ndarray, n: int, max_per_category: int | None
+    ) -> list[int]:
+        cap = max_per_category if max_per_category is not None else self.rules.max_per_category
+        s = np.where(allowed, scores, -np.inf)
+        order = np.argsort(-s, kind="stable")
+        picks: list[int] = []
+        per_cat: dict[Any, int] = {}
+        for i in order:
+            if s[i] == -np.inf or len(picks) == n:
+                break
+            cat = self._categories[i]
+            if cap is not None and cat is not None and per_cat.get(cat, 0) >= cap:
+                continue
+            per_cat[cat] = per_cat.get(cat, 0) + 1
+            picks.append(int(i))
+        return picks
+
+    def _reasons(self, code: int, picks: list[int]) -> list[str]:
+        model = self.model
+        users = np.array([code])
+        if isinstance(model, Hybrid):
+            parts = [
+                (m, w * normalise_rows(m.score(self.data, users))[0])
+                for m, w in zip(model.components, model.weights, strict=True)
+                if w > 0
+            ]
+            out = []
+            for i in picks:
+                best = max(parts, key=lambda p: p[1][i])[0]
+                out.append(best.explain(self.data, code, i))
+            return out
+        return [model.explain(self.data, code, i) for i in picks]
+
+    def _rec(self, item: int, score: float, reason: str) -> Recommendation:
+        title = self._titles[item]
+        category = self._categories[item]
+        return Recommendation(
+            product_id=str(self.data.items[item]),
+            score=round(float(score), 6),
+            reason=reason,
+            title=None if pd.isna(title) else str(title),
+            category=None if pd.isna(category) else str(category),
+        )
+
+
+def popularity_fallback(data: Interactions, half_life_days: float = 30.0) -> Recommender:
+    """The non-personal list for new customers and those without consent."""
+    return Popularity(half_life_days=half_life_days).fit(data)

@@ -1,0 +1,135 @@
+"""What recommenders read from a store: interactions, the catalog, stock and consent.
+
+- Purchases are the lines of orders that were not cancelled; each order is one
+  occasion (a basket) of weight 1 per product.
+- Browse events (``view``, ``cart``) of known customers are occasions of their
+  own with the weights of :data:`~shopkeeper.recommend.DEFAULT_EVENT_WEIGHTS`;
+  ``purchase`` events are left out (the order lines already say it).
+- The item universe is the whole catalog, so that products nobody bought yet
+  can still be served (by the content model and the new-arrival boost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from shopkeeper.recommend._data import DEFAULT_EVENT_WEIGHTS, Interactions
+from shopkeeper.store import METADATA, Store
+
+_ORDERS = METADATA.tables["orders"]
+_LINES = METADATA.tables["order_lines"]
+_EVENTS = METADATA.tables["events"]
+_PRODUCTS = METADATA.tables["products"]
+_CUSTOMERS = METADATA.tables["customers"]
+_INVENTORY = METADATA.tables["inventory"]
+
+
+@dataclass
+class ShopData:
+    """Everything a recommender job reads, loaded once."""
+
+    interactions: Interactions
+    catalog: pd.DataFrame  # product_id, title, description, category, brand, price, cost, active
+    stock: pd.Series  # on hand per product_id (only products with inventory rows)
+    no_consent: set[str]  # customers who declined personalisation
+    sessions: pd.DataFrame  # session_id, product_id, at: browse events, guests included
+
+
+def _frame(store: Store, query: object, columns: list[str]) -> pd.DataFrame:
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()  # type: ignore[call-overload]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def load_shop(
+    store: Store,
+    *,
+    event_weights: Mapping[str, float] | None = None,
+    include_events: bool = True,
+) -> ShopData:
+    """Read interactions, catalog, stock, consent and sessions from ``store``."""
+    weights = dict(DEFAULT_EVENT_WEIGHTS if event_weights is None else event_weights)
+    catalog = _frame(
+        store,
+        select(
+            _PRODUCTS.c.product_id,
+            _PRODUCTS.c.title,
+            _PRODUCTS.c.description,
+            _PRODUCTS.c.category,
+            _PRODUCTS.c.brand,
+            _PRODUCTS.c.price,
+            _PRODUCTS.c.cost,
+            _PRODUCTS.c.active,
+        ),
+        ["product_id", "title", "description", "category", "brand", "price", "cost", "active"],
+    )
+    purchases = _frame(
+        store,
+        select(_ORDERS.c.order_id, _ORDERS.c.customer_id, _ORDERS.c.ordered_at, _LINES.c.product_id)
+        .join(_LINES, _LINES.c.order_id == _ORDERS.c.order_id)
+        .where(_ORDERS.c.customer_id.is_not(None))
+        .where(func.coalesce(_ORDERS.c.status, "") != "cancelled"),
+        ["occasion", "customer_id", "at", "product_id"],
+    )
+    purchases["occasion"] = "o:" + purchases["occasion"].astype(str)
+    purchases["weight"] = 1.0
+    purchases["purchase"] = True
+    frames = [purchases]
+    sessions = pd.DataFrame(columns=["session_id", "product_id", "at"])
+    kinds = [k for k, w in weights.items() if w > 0]
+    if include_events and kinds:
+        events = _frame(
+            store,
+            select(
+                _EVENTS.c.event_id,
+                _EVENTS.c.customer_id,
+                _EVENTS.c.session_id,
+                _EVENTS.c.at,
+                _EVENTS.c.product_id,
+                _EVENTS.c.event,
+            )
+            .where(_EVENTS.c.product_id.is_not(None))
+            .where(_EVENTS.c.event.in_(kinds)),
+            ["occasion", "customer_id", "session_id", "at", "product_id", "event"],
+        )
+        sessions = events.loc[events["session_id"].notna(), ["session_id", "product_id", "at"]]
+        known = events[events["customer_id"].notna()].copy()
+        known["occasion"] = "e:" + known["occasion"].astype(str)
+        known["weight"] = known["event"].map(weights).astype(float)
+        known["purchase"] = False
+        frames.append(known[purchases.columns])
+    log = pd.concat(frames, ignore_index=True) if len(frames) > 1 else purchases
+    customers = _frame(
+        store,
+        select(_CUSTOMERS.c.customer_id, _CUSTOMERS.c.consent_personalization),
+        ["customer_id", "consent"],
+    )
+    users = np.union1d(customers["customer_id"].astype(str), log["customer_id"].astype(str))
+    data = Interactions.from_frame(
+        log,
+        occasion="occasion",
+        weight="weight",
+        purchase="purchase",
+        users=users,
+        items=catalog["product_id"].astype(str).to_numpy(),
+    )
+    stock = _frame(
+        store,
+        select(_INVENTORY.c.product_id, func.sum(_INVENTORY.c.on_hand)).group_by(
+            _INVENTORY.c.product_id
+        ),
+        ["product_id", "on_hand"],
+    ).set_index("product_id")["on_hand"]
+    declined = customers.loc[customers["consent"].eq(False), "customer_id"].astype(str)
+    return ShopData(
+        interactions=data,
+        catalog=catalog,
+        stock=stock.astype(float),
+        no_consent=set(declined),
+        sessions=sessions.reset_index(drop=True),
+    )

@@ -1,0 +1,234 @@
+"""Training: the standard model set, the hybrid's weights, and the ``recommend`` job.
+
+:func:`standard_candidates` is the model set that ``shopkeeper evaluate
+recommend`` compares and the hybrid blends, each with a small tuning grid.
+:func:`build` fits a :class:`~shopkeeper.recommend.Recommendations` for a shop:
+it holds out the last part of the history by time, learns the hybrid's
+weights there, then refits everything on all of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shopkeeper.jobs import JobContext, JobOutcome, register
+from shopkeeper.recommend._base import Recommender
+from shopkeeper.recommend._collab import ALS, EASE, ItemKNN, RepeatBuyer
+from shopkeeper.recommend._content import ContentBased
+from shopkeeper.recommend._data import Interactions
+from shopkeeper.recommend._evaluate import (
+    Candidate,
+    Fold,
+    default_test_from,
+    evaluate,
+    exclusion,
+    split_by_time,
+    tune,
+)
+from shopkeeper.recommend._hybrid import Hybrid, learn_weights
+from shopkeeper.recommend._popular import Popularity, Trending
+from shopkeeper.recommend._serve import Recommendations, ServingRules, popularity_fallback
+from shopkeeper.recommend._session import SessionTransitions
+from shopkeeper.recommend._source import ShopData, load_shop
+
+log = logging.getLogger(__name__)
+
+ARTIFACT = "recommender.pkl"
+
+
+def _has_text(catalog: pd.DataFrame | None) -> bool:
+    if catalog is None or catalog.empty:
+        return False
+    return bool(catalog["title"].notna().any())
+
+
+def standard_candidates(
+    catalog: pd.DataFrame | None = None, *, quick: bool = False
+) -> list[Candidate]:
+    """Baselines and models with small tuning grids (one point each when ``quick``)."""
+
+    def grid(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return points[:1] if quick else points
+
+    cands = [
+        Candidate("popularity", Popularity),
+        Candidate("trending", Trending),
+        Candidate("own history", lambda: RepeatBuyer(half_life=None, neighbours=0)),
+        Candidate(
+            "repeat",
+            RepeatBuyer,
+            grid(
+                [
+                    {"half_life": h, "neighbours": k, "alpha": a}
+                    for h in (4.0, 2.0, 8.0)
+                    for k in (300, 100)
+                    for a in (0.7, 0.9)
+                ]
+            ),
+        ),
+        Candidate(
+            "item_knn",
+            ItemKNN,
+            grid(
+                [
+                    {"k": k, "weighting": w, "half_life": h}
+                    for w in ("bm25", "cosine")
+                    for k in (100, 20)
+                    for h in (None, 5.0)
+                ]
+            ),
+        ),
+        Candidate(
+            "als",
+            ALS,
+            grid([{"factors": f, "alpha": a} for f in (64, 128) for a in (10.0, 1.0)]),
+        ),
+        Candidate(
+            "ease",
+            EASE,
+            grid([{"l2": lam, "half_life": h} for lam in (500.0, 100.0) for h in (5.0, None)]),
+        ),
+    ]
+    if _has_text(catalog):
+        cands.append(Candidate("content", lambda: ContentBased(catalog)))
+    return cands
+
+
+def hybrid_candidate(
+    tuned: dict[str, Recommender], val: Fold, *, exclude_seen: bool, log_fn: Callable[[str], None]
+) -> tuple[Hybrid, float]:
+    """A hybrid of tuned models, weights learned on ``val``."""
+    parts = list(tuned.values())
+    weights, value = learn_weights(
+        parts, val.train, val.truth, exclude_seen=exclude_seen, allowed=val.candidates, log=log_fn
+    )
+    return Hybrid(parts, weights), value
+
+
+def run_evaluation(
+    shop: ShopData,
+    fold: Fold,
+    val: Fold,
+    *,
+    ks: tuple[int, ...] = (10, 20),
+    repeats: str = "rules",
+    rules: ServingRules | None = None,
+    quick: bool = False,
+    log_fn: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Every standard model and baseline, tuned on ``val``, plus the hybrid, on ``fold``.
+
+    Returns one row per model (the evaluation table), best NDCG@10 first in
+    the models' order of the standard set, the hybrid last.
+    """
+    rules = rules or ServingRules()
+    say = log_fn or (lambda line: None)
+    durable = _durable_mask(shop, rules, shop.interactions)
+    cands = standard_candidates(shop.catalog, quick=quick)
+    rows = evaluate(cands, fold, val=val, ks=ks, repeats=repeats, durable=durable, log=say)
+    # The hybrid blends the tuned models; its weights are learned on val.
+    tuned: dict[str, Recommender] = {}
+    for cand, row in zip(cands, rows, strict=True):
+        if cand.label in ("repeat", "item_knn", "ease", "als", "content"):
+            tuned[cand.label] = cand.make(**row.params)
+    exclude_seen = repeats == "exclude"
+    model, value = hybrid_candidate(tuned, val, exclude_seen=exclude_seen, log_fn=say)
+    fixed = Candidate("hybrid", lambda: Hybrid(model.components, model.weights))
+    hybrid_row = evaluate([fixed], fold, val=None, ks=ks, repeats=repeats, durable=durable)[0]
+    hybrid_row.val_ndcg = value
+    rows.append(hybrid_row)
+    return [r.to_dict() for r in rows]
+
+
+def build(
+    shop: ShopData,
+    rules: ServingRules,
+    *,
+    quick: bool = False,
+    progress: Callable[[float, str], None] | None = None,
+) -> Recommendations:
+    """Tune, blend and fit the shop's recommender on all its data."""
+    say = progress or (lambda share, message: None)
+    data = shop.interactions
+    if not data.log["purchase"].any():
+        raise_no_purchases()
+    metrics: dict[str, Any] = {"customers": int(data.n_users), "products": int(data.n_items)}
+    started = time.perf_counter()
+    say(0.05, "holding out the latest purchases for validation")
+    val = split_by_time(data, default_test_from(data, 0.1))
+    metrics["validation"] = val.description
+    metrics["validation_customers"] = val.n_truth_users
+    exclude = exclusion(val.train, "rules", _durable_mask(shop, rules, data))
+    tuned: dict[str, Recommender] = {}
+    wanted = ("repeat", "item_knn", "ease", "als")
+    cands = {c.label: c for c in standard_candidates(shop.catalog, quick=quick)}
+    for n, label in enumerate(wanted):
+        say(0.1 + 0.5 * n / len(wanted), f"tuning {label}")
+        params, value = tune(
+            cands[label], val, k=10, exclude=exclude, allowed=lambda f: f.candidates
+        )
+        tuned[label] = cands[label].make(**params)
+        metrics[f"validation_ndcg@10_{label}"] = round(value, 4)
+    if "content" in cands:
+        tuned["content"] = cands["content"].make()
+    say(0.65, "learning the hybrid's weights")
+    lines: list[str] = []
+    model, value = hybrid_candidate(tuned, val, exclude_seen=False, log_fn=lines.append)
+    for line in lines:
+        log.info(line)
+    metrics["validation_ndcg@10_hybrid"] = round(value, 4)
+    metrics["weights"] = {m.name: w for m, w in zip(model.components, model.weights, strict=True)}
+    say(0.8, "fitting on all data")
+    model.fit(data)
+    similar = ItemKNN(k=100, weighting="cosine", input="binary").fit(data)
+    content = ContentBased(shop.catalog).fit(data) if _has_text(shop.catalog) else None
+    session = None
+    if len(shop.sessions):
+        session = SessionTransitions(shop.sessions).fit(data)
+    metrics["train_s"] = round(time.perf_counter() - started, 2)
+    say(0.95, "preparing serving rules")
+    return Recommendations(
+        model=model,
+        fallback=popularity_fallback(data),
+        data=data,
+        catalog=shop.catalog,
+        rules=rules,
+        stock=shop.stock,
+        no_consent=shop.no_consent,
+        similar_model=similar,
+        content_model=content,
+        session_model=session,
+        metrics=metrics,
+    )
+
+
+def raise_no_purchases() -> None:
+    from shopkeeper.errors import ConfigError
+
+    raise ConfigError("the store holds no purchases to learn from; load orders first")
+
+
+def _durable_mask(shop: ShopData, rules: ServingRules, data: Interactions) -> np.ndarray:
+    cats = shop.catalog.set_index(shop.catalog["product_id"].astype(str))["category"]
+    cats = cats.reindex(data.items)
+    return np.array(
+        [rules.repurchase(c if isinstance(c, str) else None) == "durable" for c in cats]
+    )
+
+
+@register("recommend", "Personal lists, similar items and bought-together from orders and events")
+def train_job(ctx: JobContext) -> JobOutcome:
+    """Job: read the store, build the recommender, save it as the artifact."""
+    params = dict(ctx.params)
+    rules = ServingRules.from_params(params.get("rules"))
+    ctx.progress(0.01, "reading orders and events")
+    shop = load_shop(ctx.store)
+    recs = build(shop, rules, quick=bool(params.get("quick", False)), progress=ctx.progress)
+    recs.save(ctx.artifact_dir / ARTIFACT)
+    return JobOutcome(metrics=recs.metrics)
