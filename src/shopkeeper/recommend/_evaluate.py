@@ -137,7 +137,9 @@ def exclusion(
         return bought
     if durable is None or not durable.any():
         return None
-    return sp.csr_matrix(bought.multiply(durable[None, :].astype(np.float32)))
+    ruled = sp.csr_matrix(bought.multiply(durable[None, :].astype(np.float32)))
+    ruled.eliminate_zeros()
+    return ruled
 
 
 @dataclass
