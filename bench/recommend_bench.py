@@ -131,7 +131,12 @@ def shopkeeper_models(
 
     if split.dataset == "instacart":
         repeat_grid = g(
-            _grid(half_life=(4.0, 2.0, 3.0, 6.0), neighbours=(300, 100), alpha=(0.7, 0.9))
+            _grid(
+                half_life=(4.0, 2.0, 3.0, 6.0),
+                neighbours=(300, 100),
+                alpha=(0.7, 0.9),
+                cycle=(0.0, 0.1),
+            )
         )
         knn_grid = g(_grid(k=(100,), weighting=("bm25",), half_life=(None, 4.0, 8.0)))
         ease_grid = g(_grid(l2=(50.0, 250.0), half_life=(None, 4.0)))

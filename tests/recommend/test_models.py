@@ -167,3 +167,24 @@ def test_repeat_buyer_prefers_recent_purchases() -> None:
     old, new = data.item_codes(["old", "new"])
     assert counts[old] > counts[new]  # three orders beat one without decay
     assert recent[new] > recent[old]  # the latest order wins with a short half-life
+
+
+def test_repeat_buyer_cycles_damp_what_is_not_due_yet() -> None:
+    # "weekly" is bought every 7 days, "monthly" every 28; the customer's next
+    # visit is expected 7 days after the last one, when weekly is due and the
+    # monthly item (bought at that last visit) is not.
+    days = [0, 7, 14, 21, 28]
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["a"] * 7,
+            "product_id": ["weekly"] * 5 + ["monthly"] * 2,
+            "at": pd.to_datetime("2024-01-01") + pd.to_timedelta([*days, 0, 28], unit="D"),
+            "order": [str(d) for d in days] + ["0", "28"],
+        }
+    )
+    data = Interactions.from_frame(frame, occasion="order")
+    plain = RepeatBuyer(half_life=None, neighbours=0).fit(data).score(data)[0]
+    cyc = RepeatBuyer(half_life=None, neighbours=0, cycle=1.0).fit(data).score(data)[0]
+    weekly, monthly = data.item_codes(["weekly", "monthly"])
+    assert cyc[weekly] == pytest.approx(plain[weekly], rel=1e-3)  # due: not damped
+    assert cyc[monthly] == pytest.approx(0.25 * plain[monthly], rel=1e-3)  # 7 of 28 days

@@ -21,6 +21,7 @@ import warnings
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit warns and slows down otherwise
 
 import numpy as np
+import pandas as pd
 import scipy.linalg as la
 import scipy.sparse as sp
 
@@ -63,20 +64,61 @@ class RepeatBuyer(Recommender):
     (with ``half_life=None``, plain purchase counts, the strong baseline of
     next-basket work). Ties, including items never bought, are broken by
     global popularity.
+
+    **Purchase cycles** (``cycle > 0``): the own part of an item is multiplied
+    by ``exp(-cycle * |log(due)|)``, where ``due`` = days from the user's last
+    purchase of the item to their expected next visit (last occasion plus
+    their median gap between occasions), over the item's cycle (the user's
+    own mean gap between purchases of it, else the median over all users).
+    An item bought the day before is damped; one at its usual interval is not.
     """
 
     name = "repeat"
 
     def __init__(
-        self, half_life: float | None = 4.0, neighbours: int = 300, alpha: float = 0.7
+        self,
+        half_life: float | None = 4.0,
+        neighbours: int = 300,
+        alpha: float = 0.7,
+        cycle: float = 0.0,
     ) -> None:
         if not 0.0 <= alpha <= 1.0:
             raise ConfigError(f"repeat: alpha must lie in [0, 1], not {alpha}")
         if neighbours < 0:
             raise ConfigError(f"repeat: neighbours must be >= 0, not {neighbours}")
+        if cycle < 0:
+            raise ConfigError(f"repeat: cycle must be >= 0, not {cycle}")
         self.half_life = half_life
         self.neighbours = neighbours
         self.alpha = alpha
+        self.cycle = cycle
+
+    def _due_factor(self, data: Interactions, users: np.ndarray) -> sp.csr_matrix:
+        """Per (user in block, item bought): how due the item is, in (0, 1]."""
+        log = data.log
+        rows = log[log["purchase"].to_numpy() & np.isin(log["user"].to_numpy(), users)]
+        pos = np.full(data.n_users, -1, dtype=np.int64)
+        pos[users] = np.arange(len(users))
+        occ = rows.drop_duplicates("occasion").sort_values(["user", "at"], kind="stable")
+        gaps = occ.groupby("user")["at"].diff().dt.total_seconds() / 86400.0
+        med_gap = gaps.groupby(occ["user"]).median()
+        last_visit = occ.groupby("user")["at"].max()
+        expected = last_visit + pd.to_timedelta(
+            med_gap.reindex(last_visit.index).fillna(self._median_gap), unit="D"
+        )
+        ui = rows.groupby(["user", "item"])["at"].agg(["max", "min", "count"]).reset_index()
+        span = (ui["max"] - ui["min"]).dt.total_seconds().to_numpy() / 86400.0
+        own_cycle = np.where(ui["count"] > 1, span / np.maximum(ui["count"] - 1, 1), np.nan)
+        cycle = np.where(np.isnan(own_cycle), self._item_cycle[ui["item"].to_numpy()], own_cycle)
+        since = (expected.reindex(ui["user"]).to_numpy() - ui["max"].to_numpy()) / np.timedelta64(
+            1, "D"
+        )
+        ratio = np.clip(since / np.maximum(cycle, 1.0), 1e-3, 1e3)
+        factor = np.where(np.isnan(ratio), 1.0, np.exp(-self.cycle * np.abs(np.log(ratio))))
+        return sp.csr_matrix(
+            (factor, (pos[ui["user"].to_numpy()], ui["item"].to_numpy())),
+            shape=(len(users), data.n_items),
+        )
 
     def _vectors(self, data: Interactions, users: np.ndarray) -> sp.csr_matrix:
         x = data.recency(self.half_life)[users]
@@ -95,6 +137,8 @@ class RepeatBuyer(Recommender):
         return sp.csr_matrix(sp.diags(1.0 / total) @ x, dtype=np.float32)
 
     def _fit(self, data: Interactions) -> None:
+        if self.cycle > 0:
+            self._fit_cycles(data)
         pop = data.item_popularity().astype(np.float64)
         self._tiebreak = (1e-6 * pop / (pop.max() + 1.0)).astype(np.float32)
         if self.neighbours > 0 and self.alpha < 1.0:
@@ -106,6 +150,18 @@ class RepeatBuyer(Recommender):
             self._users = data.users
         else:
             self._unit = None
+
+    def _fit_cycles(self, data: Interactions) -> None:
+        log = data.log[data.log["purchase"]]
+        occ = log.drop_duplicates("occasion").sort_values(["user", "at"], kind="stable")
+        gaps = occ.groupby("user")["at"].diff().dt.total_seconds() / 86400.0
+        self._median_gap = float(np.nanmedian(gaps)) if gaps.notna().any() else 7.0
+        ui = log.groupby(["user", "item"])["at"].agg(["max", "min", "count"]).reset_index()
+        span = (ui["max"] - ui["min"]).dt.total_seconds() / 86400.0
+        per = (span / (ui["count"] - 1)).where(ui["count"] > 1)
+        cycle = per.groupby(ui["item"]).median()
+        self._item_cycle = np.full(data.n_items, np.nan)
+        self._item_cycle[cycle.index.to_numpy()] = cycle.to_numpy()
 
     def _neighbour_part(self, v: sp.csr_matrix, selves: np.ndarray | None) -> np.ndarray:
         assert self._unit is not None
@@ -130,7 +186,7 @@ class RepeatBuyer(Recommender):
         for start in range(0, len(users), BLOCK):
             block = users[start : start + BLOCK]
             v = self._vectors(data, block)
-            s = v.toarray()
+            s = (v.multiply(self._due_factor(data, block)) if self.cycle > 0 else v).toarray()
             if self._unit is not None:
                 nb = self._neighbour_part(v, block if known else None)
                 s = self.alpha * s + (1.0 - self.alpha) * nb

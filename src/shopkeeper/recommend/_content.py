@@ -106,24 +106,27 @@ def _documents(catalog: pd.DataFrame, items: np.ndarray) -> list[tuple[str, str,
 def _top_neighbours(x: sp.csr_matrix, k: int) -> sp.csr_matrix:
     """Cosine similarity of the (l2-normalised) rows, top ``k`` per row, no diagonal."""
     n = x.shape[0]
-    k = min(k, n - 1)
-    if k <= 0:
-        return sp.csr_matrix((n, n), dtype=np.float32)
     xt = sp.csr_matrix(x.T)
-    step = max(1, _CELLS // n)
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
+    step = max(1, _CELLS // max(n, 1))
+    rows: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    cols: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    vals: list[np.ndarray] = [np.zeros(0, dtype=np.float32)]
     for start in range(0, n, step):
-        sim = np.asarray((x[start : start + step] @ xt).toarray(), dtype=np.float32)
-        local = np.arange(sim.shape[0])
-        sim[local, start + local] = 0.0
-        part = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-        v = np.take_along_axis(sim, part, axis=1)
-        keep = v > 0
-        rows.append(np.repeat(start + local, k).reshape(-1, k)[keep])
-        cols.append(part[keep])
-        vals.append(v[keep])
+        block = sp.csr_matrix(x[start : start + step] @ xt, dtype=np.float32)
+        r = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+        keep = (block.indices != start + r) & (block.data > 0)
+        r, c, v = r[keep], block.indices[keep], block.data[keep]
+        # Rows stay contiguous (CSR order); only rows with more than k entries need
+        # a cut, and a partition of a row's entries is far cheaper than of a dense
+        # row of every item.
+        bounds = np.searchsorted(r, np.arange(block.shape[0] + 1))
+        mask = np.ones(len(v), dtype=bool)
+        for i in np.flatnonzero(np.diff(bounds) > k):
+            lo, hi = bounds[i], bounds[i + 1]
+            mask[lo + np.argpartition(v[lo:hi], hi - lo - k)[: hi - lo - k]] = False
+        rows.append(start + r[mask])
+        cols.append(c[mask])
+        vals.append(v[mask])
     return sp.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
         shape=(n, n),

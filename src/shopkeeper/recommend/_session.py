@@ -115,9 +115,12 @@ class SessionTransitions(Recommender):
         frame = events.dropna(subset=["session_id", "product_id", "at"])
         if "event" in frame.columns:
             frame = frame[frame["event"].isin(_STEPS)]
-        codes = data.item_codes(frame["product_id"].astype(str).to_numpy())
+        # Look up each distinct product once: far fewer strings than events.
+        product, distinct = pd.factorize(frame["product_id"].astype(str).to_numpy())
+        codes = data.item_codes(distinct)[product]
         sessions = pd.factorize(frame["session_id"].astype(str).to_numpy())[0]
-        at = pd.to_datetime(frame["at"], utc=True).to_numpy()
+        # In UTC, naive: tz-aware values would come out of numpy as slow objects.
+        at = pd.to_datetime(frame["at"], utc=True).dt.tz_convert(None).to_numpy()
         keep = codes >= 0
         codes, sessions, at = codes[keep], sessions[keep], at[keep]
         # Stable on row order, so events with equal times keep the order given.
