@@ -19,7 +19,10 @@ Every cell stops after its duration (or a request count); a request is an
 error when it is not 2xx or fails or takes over the timeout (5 s). After each
 server is stopped the events that landed are counted in the store itself, by
 the bench's session ids: lost = events in acknowledged requests that are not
-stored. It writes ``bench/results/service.md`` and ``service.json``.
+stored. It writes ``bench/results/service.md`` and ``service.json`` (``--name``
+picks another file name). ``--scenarios recommend-get`` trains the recommender
+in the bench workspace and loads ``GET /recommend/{customer_id}`` for customers
+who have ordered.
 
     python bench/service_bench.py [--quick] [--size small] [--workers 1,2] [--duration 5]
 """
@@ -53,6 +56,8 @@ RESULTS = HERE / "results"
 HOST = "127.0.0.1"
 API = "/api/v1"
 EVENT_KINDS = ("view", "view", "view", "cart", "purchase", "search")
+READ_SCENARIOS = ("product-get", "customer-get", "order-get", "orders-list", "recommend-get")
+DEFAULT_SCENARIOS = "product-get,customer-get,order-get,orders-list,events"
 READ_TARGET_P99_MS = 20.0
 EVENT_TARGET_P99_MS = 50.0
 RATE_SLACK = 0.98  # an open-loop cell "sustains" its rate at >= 98 % of it (the schedule's tail)
@@ -144,6 +149,8 @@ class Cell:
             return f"{API}/events", body, len(batch)
         if scenario == "orders-list":
             return f"{API}/orders?limit=20", None, 0
+        if scenario == "recommend-get":
+            return f"{API}/recommend/{self.rng.choice(ids['buyers'])}?n=10", None, 0
         table = scenario.split("-")[0] + "s"  # product-get -> products
         return f"{API}/{table}/{self.rng.choice(ids[table])}", None, 0
 
@@ -371,6 +378,20 @@ def build_shop(size: str) -> tuple[Path, dict[str, Any]]:
     return root, json.loads(done.stdout)
 
 
+def train_recommender(root: Path) -> None:
+    """``shopkeeper train recommend`` in the bench workspace (what the route serves)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [_bin("shopkeeper"), "train", "recommend", "--json", "-w", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"train recommend failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+    print(f"recommender trained in {time.perf_counter() - started:.0f} s", flush=True)
+
+
 def prepare(root: Path) -> tuple[dict[str, str], dict[str, list[str]], str]:
     """Keys (reader, operator), a sample of stored ids, and the database URL."""
     from sqlalchemy import text
@@ -393,6 +414,11 @@ def prepare(root: Path) -> tuple[dict[str, str], dict[str, list[str]], str]:
             ids[table] = [str(v) for v in conn.execute(query).scalars()]
             if not ids[table]:
                 raise SystemExit(f"the demo shop has no {table}")
+        buyers = text(
+            "SELECT customer_id FROM (SELECT DISTINCT customer_id FROM orders "
+            "WHERE customer_id IS NOT NULL) AS b ORDER BY random() LIMIT 5000"
+        )
+        ids["buyers"] = [str(v) for v in conn.execute(buyers).scalars()]
     store.engine.dispose()
     return tokens, ids, ws.database_url
 
@@ -450,14 +476,14 @@ def _tail(path: Path, chars: int = 3000) -> str:
 def plan_cells(args: argparse.Namespace, workers: int) -> list[dict[str, Any]]:
     cells = []
     d = args.duration
-    for scenario in ("product-get", "customer-get", "order-get", "orders-list"):
+    for scenario in (s for s in READ_SCENARIOS if s in args.scenarios):
         for c in args.concurrency:
             cells.append({"scenario": scenario, "mode": "closed", "concurrency": c})
         cells.append({"scenario": scenario, "mode": "open", "rate": args.read_rate})
-    for batch in args.batches:
+    for batch in args.batches if "events" in args.scenarios else []:
         for c in args.concurrency:
             cells.append({"scenario": "events", "mode": "closed", "concurrency": c, "batch": batch})
-    for batch in args.open_batches:
+    for batch in args.open_batches if "events" in args.scenarios else []:
         rate = args.event_rate / batch
         cells.append({"scenario": "events", "mode": "open", "rate": rate, "batch": batch})
     for n, cell in enumerate(cells):
@@ -514,6 +540,15 @@ def main() -> None:
     parser.add_argument("--batches", default="1,50,200", help="closed-loop event batch sizes")
     parser.add_argument("--open-batches", default="50,200", help="open-loop event batch sizes")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds before a request fails")
+    parser.add_argument(
+        "--scenarios",
+        default=DEFAULT_SCENARIOS,
+        help=f"comma-separated, of {', '.join(READ_SCENARIOS)}, events; recommend-get trains "
+        "the recommender first",
+    )
+    parser.add_argument(
+        "--name", default="service", help="results file name (bench/results/NAME.md, .json)"
+    )
     parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)  # the load process
     args = parser.parse_args()
     if args.load:
@@ -521,12 +556,15 @@ def main() -> None:
         return
     args.size = args.size or ("small" if args.quick else "default")
     args.duration = args.duration or (2.0 if args.quick else 5.0)
+    args.scenarios = [v for v in args.scenarios.split(",") if v]
     ints = ("workers", "concurrency", "batches", "open_batches")
     for name in ints:
         setattr(args, name, [int(v) for v in str(getattr(args, name)).split(",") if v])
 
     started = time.perf_counter()
     root, demo = build_shop(args.size)
+    if "recommend-get" in args.scenarios:
+        train_recommender(root)
     tokens, ids, url = prepare(root)
     prefix = f"bench{secrets.token_hex(3)}-"
     results: list[dict[str, Any]] = []
@@ -587,6 +625,7 @@ def main() -> None:
         "timeout_s": args.timeout,
         "quick": args.quick,
         "command": "python bench/service_bench.py " + " ".join(sys.argv[1:]),
+        "name": args.name,
         "shop": demo.get("store", {}).get("counts", {}),
         "database": url.split(":", 1)[0],
         "minutes": (time.perf_counter() - started) / 60,
@@ -618,6 +657,8 @@ def verdicts(args: argparse.Namespace, results: list[dict[str, Any]]) -> list[di
                 }
             )
         events = [r for r in mine if r["scenario"] == "events"]
+        if not events:
+            continue  # a run of read scenarios only
         for r in (e for e in events if e["mode"] == "open"):
             target = r["rate"] * r["batch"]
             ok = (
@@ -684,6 +725,9 @@ def summary(judged: list[dict[str, Any]]) -> list[str]:
         event_text = (f"met with batches of {', '.join(met)}" if met and lost else "NOT met") + (
             "" if lost else " (events were lost)"
         )
+        if not events and not any(v["group"] == "lost" for v in mine):
+            out.append(f"- **{workers} worker(s)**: reads target {read_text} (no event cells).")
+            continue
         out.append(
             f"- **{workers} worker(s)**: reads target {read_text}; events target {event_text}."
         )
@@ -717,7 +761,8 @@ def write_results(
 ) -> None:
     RESULTS.mkdir(exist_ok=True)
     payload = {"meta": meta, "results": results, "servers": servers, "targets": judged}
-    (RESULTS / "service.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    name = meta.get("name", "service")
+    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     shop = meta["shop"]
     counts = ", ".join(f"{shop[t]:,} {t}" for t in ("products", "customers", "orders") if t in shop)
     lines = [
@@ -764,32 +809,35 @@ def write_results(
             f"| {_ms(r['send_lag_p99_ms'])} | {_pct(r['client_cpu_pct'])} "
             f"| {_pct(r['server_cpu_pct'])} |"
         )
-    lines += [
-        "",
-        "## Event ingestion (`POST /api/v1/events`)",
-        "",
-        "Every event unique (its own event id, one session id per request). *stored* is "
-        "counted in the store after the server stopped; *lost* = events in acknowledged "
-        "requests that are not stored.",
-        "",
-        "| workers | batch | load | events/s | req/s | p50 ms | p99 ms | errors | sent "
-        "| accepted | stored | lost | send lag p99 ms | client CPU % | server CPU % |",
-        "|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        if r["scenario"] != "events":
-            continue
-        load = (
-            _load(r) if r["mode"] == "closed" else f"open, {r['rate'] * r['batch']:,.0f} events/s"
-        )
-        lines.append(
-            f"| {r['workers']} | {r['batch']} | {load} | {r['events_per_s']:,.0f} "
-            f"| {r['rps']:,.0f} | {_ms(r['p50_ms'])} | {_ms(r['p99_ms'])} | {_errors(r)} "
-            f"| {r['events_sent']:,} | {r['events_accepted']:,} | {r['events_stored']:,} "
-            f"| {r['events_lost']:,} | {_ms(r['send_lag_p99_ms'])} "
-            f"| {_pct(r['client_cpu_pct'])} "
-            f"| {_pct(r['server_cpu_pct'])} |"
-        )
+    if any(r["scenario"] == "events" for r in results):
+        lines += [
+            "",
+            "## Event ingestion (`POST /api/v1/events`)",
+            "",
+            "Every event unique (its own event id, one session id per request). *stored* is "
+            "counted in the store after the server stopped; *lost* = events in acknowledged "
+            "requests that are not stored.",
+            "",
+            "| workers | batch | load | events/s | req/s | p50 ms | p99 ms | errors | sent "
+            "| accepted | stored | lost | send lag p99 ms | client CPU % | server CPU % |",
+            "|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in results:
+            if r["scenario"] != "events":
+                continue
+            load = (
+                _load(r)
+                if r["mode"] == "closed"
+                else f"open, {r['rate'] * r['batch']:,.0f} events/s"
+            )
+            lines.append(
+                f"| {r['workers']} | {r['batch']} | {load} | {r['events_per_s']:,.0f} "
+                f"| {r['rps']:,.0f} | {_ms(r['p50_ms'])} | {_ms(r['p99_ms'])} | {_errors(r)} "
+                f"| {r['events_sent']:,} | {r['events_accepted']:,} | {r['events_stored']:,} "
+                f"| {r['events_lost']:,} | {_ms(r['send_lag_p99_ms'])} "
+                f"| {_pct(r['client_cpu_pct'])} "
+                f"| {_pct(r['server_cpu_pct'])} |"
+            )
     extra = [r for r in results if r.get("events_extra")]
     if extra:
         lines += [
@@ -845,7 +893,7 @@ def write_results(
         notes.append(f"- {workers} worker(s), `{kind}`: {text[:200]!r}")
     if notes:
         lines += ["", "## Notes", "", *notes]
-    (RESULTS / "service.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 
