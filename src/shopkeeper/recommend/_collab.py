@@ -122,17 +122,7 @@ class RepeatBuyer(Recommender):
 
     def _vectors(self, data: Interactions, users: np.ndarray) -> sp.csr_matrix:
         x = data.recency(self.half_life)[users]
-        if self.half_life is None:
-            total = data.n_occasions()[users].astype(np.float64)
-        else:
-            rank = data.occasion_rank()
-            log = data.log
-            first = ~log.duplicated("occasion").to_numpy()
-            w = np.power(0.5, rank[first] / self.half_life)
-            total_all = np.bincount(
-                log["user"].to_numpy()[first], weights=w, minlength=data.n_users
-            )
-            total = total_all[users]
+        total = data.occasion_weight_totals(self.half_life)[users].copy()
         total[total == 0] = 1.0
         return sp.csr_matrix(sp.diags(1.0 / total) @ x, dtype=np.float32)
 
@@ -146,6 +136,9 @@ class RepeatBuyer(Recommender):
             norms = np.sqrt(np.asarray(v.multiply(v).sum(axis=1)).ravel())
             norms[norms == 0] = 1.0
             self._unit = sp.csr_matrix(sp.diags(1.0 / norms) @ v, dtype=np.float32)
+            # Kept transposed in CSR: a request then multiplies CSR by CSR instead
+            # of converting the whole users x items matrix on every call.
+            self._unit_t = sp.csr_matrix(self._unit.T)
             self._train = v
             self._users = data.users
         else:
@@ -167,7 +160,7 @@ class RepeatBuyer(Recommender):
         assert self._unit is not None
         norms = np.sqrt(np.asarray(v.multiply(v).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
-        sim = (sp.diags(1.0 / norms) @ v @ self._unit.T).toarray()
+        sim = (sp.diags(1.0 / norms) @ v @ self._unit_t).toarray()
         if selves is not None:
             # A training user is not their own neighbour.
             sim[np.arange(len(selves)), selves] = 0.0
@@ -194,9 +187,12 @@ class RepeatBuyer(Recommender):
         return out
 
     def explain(self, data: Interactions, user: int, item: int) -> str:
-        bought = data.counts()[user, item]
+        bought = data.purchase_counts()[user, item]
         if bought > 0:
-            return f"you bought it in {bought:.0f} earlier orders"
+            orders = "order" if bought == 1 else "orders"
+            return f"you bought it in {bought:.0f} earlier {orders}"
+        if data.counts()[user, item] > 0:
+            return "you looked at it recently"
         return "customers who buy what you buy often buy it"
 
 
@@ -264,9 +260,11 @@ class ItemKNN(Recommender):
             return "similar to what others bought"
         contrib = np.asarray(self._sim[hist.col, item].toarray()).ravel() * hist.data
         best = hist.col[int(np.argmax(contrib))]
+        bought = data.purchase_counts()[user, best] > 0
         if best == item:
-            return "you bought it before"
-        return f"similar to {data.items[best]}, which you bought"
+            return "you bought it before" if bought else "you looked at it recently"
+        verb = "bought" if bought else "looked at"
+        return f"similar to {data.items[best]}, which you {verb}"
 
 
 def _input_kind_ok(kind: str) -> None:
@@ -373,7 +371,9 @@ class EASE(Recommender):
         else:
             k = (x @ x.T).toarray()
             k[np.diag_indices_from(k)] += self.l2
-            kinv_x = la.cho_solve(la.cho_factor(k), x.toarray())  # K^-1 X, users x items
+            # K^-1 X through the explicit inverse: X is sparse, so (Xᵀ K^-1)ᵀ costs
+            # nnz(X) x users, far less than a dense solve against X.
+            kinv_x = np.asarray((x.T @ _spd_inverse(k)).T)  # users x items
             diag_p = (1.0 - np.asarray(x.multiply(kinv_x).sum(axis=0)).ravel()) / self.l2
             self._x = sp.csr_matrix(x, dtype=np.float32)
             self._kinv_x = kinv_x.astype(np.float32)
@@ -384,7 +384,8 @@ class EASE(Recommender):
         if not self._dual:
             return np.asarray(h @ self._b)
         hd = h.toarray()
-        hp = (hd - (h @ self._x.T) @ self._kinv_x) / self.l2  # h P
+        # (h Xᵀ) is small and dense (users x training users): a BLAS product from here.
+        hp = (hd - (h @ self._x.T).toarray() @ self._kinv_x) / self.l2  # h P
         return np.asarray(hd - hp * self._inv_diag_p)
 
     def explain(self, data: Interactions, user: int, item: int) -> str:

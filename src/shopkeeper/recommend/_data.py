@@ -135,11 +135,42 @@ class Interactions:
 
     def user_codes(self, ids: Sequence[Any] | np.ndarray) -> np.ndarray:
         """Positions of user ``ids`` in the universe; -1 for an unknown id."""
-        return _codes(pd.Series(ids), self.users)
+        return self._index("users").get_indexer(np.asarray([str(v) for v in ids], dtype=object))
 
     def item_codes(self, ids: Sequence[Any] | np.ndarray) -> np.ndarray:
         """Positions of item ``ids`` in the universe; -1 for an unknown id."""
-        return _codes(pd.Series(ids), self.items)
+        return self._index("items").get_indexer(np.asarray([str(v) for v in ids], dtype=object))
+
+    def _index(self, which: str) -> pd.Index:
+        # Built once: a lookup per request must not rebuild a 20k-entry hash table.
+        key = ("index", which)
+        if key not in self._cache:
+            self._cache[key] = pd.Index(self.users if which == "users" else self.items)
+        return self._cache[key]
+
+    def occasion_weight_totals(self, half_life: float | None) -> np.ndarray:
+        """Per user: the sum over their occasions of ``0.5 ** (rank / half_life)``.
+
+        With ``half_life=None`` it is the number of occasions.
+        """
+        if half_life is None:
+            return self.n_occasions().astype(np.float64)
+        key = ("totals", float(half_life))
+        if key not in self._cache:
+            first = ~self.log.duplicated("occasion").to_numpy()
+            w = np.power(0.5, self.occasion_rank()[first] / float(half_life))
+            self._cache[key] = np.bincount(
+                self.log["user"].to_numpy()[first], weights=w, minlength=self.n_users
+            )
+        return self._cache[key]
+
+    def purchase_counts(self) -> sp.csr_matrix:
+        """``X[u, i]``: number of orders of ``u`` holding ``i`` (browse events left out)."""
+        key = ("purchases",)
+        if key not in self._cache:
+            bought = self.log["purchase"].to_numpy()
+            self._cache[key] = self.select(bought)._matrix(np.ones(int(bought.sum()), np.float32))
+        return self._cache[key]
 
     # -- matrices -----------------------------------------------------------
 

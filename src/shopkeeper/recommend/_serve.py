@@ -41,6 +41,9 @@ from shopkeeper.recommend._hybrid import Hybrid
 from shopkeeper.recommend._popular import Popularity
 
 Repurchase = Literal["allow", "durable", "consumable"]
+#: Version of the pickled artifact; bump it when a model's fitted state changes
+#: shape, so that an old artifact asks for retraining instead of failing oddly.
+FORMAT = 2
 _REPURCHASE = ("allow", "durable", "consumable")
 
 
@@ -202,9 +205,16 @@ class Recommendations:
 
     def __getstate__(self) -> dict[str, Any]:
         state = {f.name: getattr(self, f.name) for f in fields(self)}
+        state["_format"] = FORMAT
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        found = state.pop("_format", None)
+        if found != FORMAT:
+            raise ConfigError(
+                f"the recommender artifact has format {found}, this shopkeeper reads {FORMAT}; "
+                "retrain it with 'shopkeeper train recommend'"
+            )
         for key, value in state.items():
             setattr(self, key, value)
         self._prepare()
@@ -218,7 +228,7 @@ class Recommendations:
     def load(path: Path) -> Recommendations:
         try:
             obj = pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError) as exc:
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
             raise ConfigError(f"cannot read the recommender artifact {path}: {exc}") from exc
         if not isinstance(obj, Recommendations):
             raise ConfigError(f"{path} is not a shopkeeper recommender artifact")
@@ -273,8 +283,11 @@ class Recommendations:
             and str(customer_id) not in self.no_consent
             and self.data.n_occasions()[code] > 0
         )
+        parts: list[tuple[Recommender, np.ndarray]] = []
         if personal:
-            scores = normalise_rows(self.model.score(self.data, np.array([code])))[0]
+            parts = self._parts(code)
+            total = np.sum([p for _, p in parts], axis=0)
+            scores = normalise_rows(total[None, :])[0]
         else:
             scores = normalise_rows(self.fallback.score(self.data, np.array([0])))[0]
         allowed = self._allowed(category)
@@ -283,7 +296,9 @@ class Recommendations:
         scores = self._boost(scores)
         picks = self._pick(scores, allowed, n, max_per_category)
         if personal:
-            reasons = self._reasons(code, picks)
+            reasons = [
+                max(parts, key=lambda p: p[1][i])[0].explain(self.data, code, i) for i in picks
+            ]
         elif code >= 0 and str(customer_id) in self.no_consent:
             reasons = ["popular in the shop (no personalisation: the customer declined it)"] * len(
                 picks
@@ -414,21 +429,21 @@ class Recommendations:
             picks.append(int(i))
         return picks
 
-    def _reasons(self, code: int, picks: list[int]) -> list[str]:
-        model = self.model
+    def _parts(self, code: int) -> list[tuple[Recommender, np.ndarray]]:
+        """Each component's weighted, scaled scores for one customer (one part if not a blend).
+
+        The list's scores are their sum, and a product's reason comes from the
+        part that gave it the most, so both come from one scoring pass.
+        """
         users = np.array([code])
+        model = self.model
         if isinstance(model, Hybrid):
-            parts = [
+            return [
                 (m, w * normalise_rows(m.score(self.data, users))[0])
                 for m, w in zip(model.components, model.weights, strict=True)
                 if w > 0
             ]
-            out = []
-            for i in picks:
-                best = max(parts, key=lambda p: p[1][i])[0]
-                out.append(best.explain(self.data, code, i))
-            return out
-        return [model.explain(self.data, code, i) for i in picks]
+        return [(model, normalise_rows(model.score(self.data, users))[0])]
 
     def _rec(self, item: int, score: float, reason: str) -> Recommendation:
         title = self._titles[item]

@@ -62,6 +62,12 @@ NAV = (
         "M17 11a3 3 0 1 0 0-6M22 21a6 6 0 0 0-4-5.6",
     ),
     (
+        "recommendations",
+        "/recommendations",
+        "nav.recommendations",
+        "M12 3l2.6 5.6 6.1.7-4.5 4.2 1.2 6L12 16.6l-5.4 2.9 1.2-6-4.5-4.2 6.1-.7z",
+    ),
+    (
         "data_quality",
         "/data-quality",
         "nav.data_quality",

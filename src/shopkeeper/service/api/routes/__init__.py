@@ -9,6 +9,7 @@ from shopkeeper.service.api.routes import (
     keys,
     orders,
     products,
+    recommend,
 )
 
 ROUTERS = [
@@ -18,6 +19,7 @@ ROUTERS = [
     orders.router,
     events.router,
     figures.router,
+    recommend.router,
     jobs.router,
     keys.router,
 ]

@@ -1,0 +1,303 @@
+"""Recommendations: a customer's list, similar items, bought-together, a visitor's session.
+
+Every route needs a reader key and answers from the recommend model in service:
+the artifact of the latest successful ``recommend`` job (train one with
+``shopkeeper train recommend`` or ``POST /api/v1/jobs`` with kind ``recommend``).
+Without one the routes answer 409.
+
+The model is loaded once per process and kept while the kind's ``current.json``
+names it; when a newer job is promoted, the next request loads that one and the
+old one is let go. Loading is serialised by a lock, and the model's lazily built
+matrices are filled before it serves, so concurrent requests only read it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field, StringConstraints
+
+from shopkeeper.access import ApiKey
+from shopkeeper.errors import ConfigError, NotFoundError
+from shopkeeper.jobs import current_artifact
+from shopkeeper.service.deps import get_workspace, require
+from shopkeeper.service.errors import ApiError
+from shopkeeper.workspace import Workspace
+
+if TYPE_CHECKING:  # the recommend package (scikit-learn, implicit) loads on first use
+    from shopkeeper.recommend import Recommendations
+
+log = logging.getLogger("shopkeeper.service")
+
+router = APIRouter(prefix="/recommend", tags=["recommend"])
+
+KIND = "recommend"
+MAX_N = 100
+MAX_RECENT = 50
+#: Workspaces whose model one process keeps loaded (one model each).
+KEPT_WORKSPACES = 8
+
+NO_MODEL = (
+    "no recommend model has been trained yet: run 'shopkeeper train recommend' "
+    'or POST /api/v1/jobs with {"kind": "recommend"}, then try again'
+)
+
+
+def _artifact_name() -> str:
+    from shopkeeper.recommend._train import ARTIFACT
+
+    return ARTIFACT
+
+
+# -- the model in service -------------------------------------------------------------
+
+
+@dataclass
+class ServedModel:
+    """A loaded recommender, the job that trained it, and what serving it needs."""
+
+    job_id: str
+    path: Path
+    recs: Recommendations
+    _users: pd.Index = field(init=False, repr=False)
+    _occasions: np.ndarray = field(init=False, repr=False)
+    _sample: str | None = field(init=False, repr=False)
+    for_customer: Callable[[str, int, str | None, int | None], tuple[dict[str, Any], ...]] = field(
+        init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        self._users = pd.Index(np.asarray(self.recs.data.users, dtype=object))
+        self._occasions = np.asarray(self.recs.data.n_occasions())
+        # No answer cache: every request is scored, so measured latency is the real cost.
+        self.for_customer = self._for_customer
+        self._sample = self._pick_sample()
+
+    def _code(self, customer_id: str) -> int:
+        return int(self._users.get_indexer([customer_id])[0])
+
+    def personal(self, customer_id: str) -> bool:
+        """Whether the customer's list is their own (known, consented, with history)."""
+        code = self._code(customer_id)
+        known = code >= 0 and customer_id not in self.recs.no_consent
+        return bool(known and self._occasions[code] > 0)
+
+    def _for_customer(
+        self, customer_id: str, n: int, category: str | None, max_per_category: int | None
+    ) -> tuple[dict[str, Any], ...]:
+        found = self.recs.for_customer(
+            customer_id, n, category=category, max_per_category=max_per_category
+        )
+        return tuple(r.to_dict() for r in found)
+
+    def sample_customer(self) -> str | None:
+        """A customer to show first: the consenting one with the most history."""
+        return self._sample
+
+    def _pick_sample(self) -> str | None:
+        occasions = self._occasions.astype(np.float64)
+        if self.recs.no_consent:
+            declined = np.asarray(self._users.isin(list(self.recs.no_consent)))
+            occasions = np.where(declined, -1.0, occasions)
+        if not len(occasions) or occasions.max() <= 0:
+            return None
+        return str(self._users[int(np.argmax(occasions))])
+
+    def warm(self) -> None:
+        """Answer once of each kind, so the model's lazily built matrices are filled
+        before requests share it; raises when the model cannot answer at all."""
+        sample = self.sample_customer()
+        if sample is not None:
+            self.recs.for_customer(sample, 10)
+        self.recs.for_customer("", 10)
+        items = self.recs.data.items
+        if len(items):
+            self.recs.similar_items(str(items[0]), 10)
+            self.recs.bought_together(str(items[0]), 10)
+
+
+class _Models:
+    """The model in service per workspace, loaded once and replaced when a new one is."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._served: OrderedDict[Path, ServedModel] = OrderedDict()
+        self._failed: dict[Path, Path] = {}  # the artifact that could not be served, per kind
+
+    def get(self, workspace: Workspace) -> ServedModel | None:
+        folder = current_artifact(workspace, KIND)
+        if folder is None:
+            return None
+        path = folder / _artifact_name()
+        key = workspace.models_dir / KIND
+        found = self._served.get(key)
+        if found is not None and found.path == path:
+            return found
+        with self._lock:
+            found = self._served.get(key)
+            if found is None or found.path != path:
+                if not path.is_file():
+                    return None
+                if self._failed.get(key) == path:  # tried once: not again on every request
+                    raise _unusable(folder.name)
+                try:
+                    found = self._load(folder.name, path)
+                except ApiError:
+                    self._failed[key] = path
+                    raise
+                self._failed.pop(key, None)
+                self._served[key] = found
+            self._served.move_to_end(key)
+            while len(self._served) > KEPT_WORKSPACES:
+                self._served.popitem(last=False)
+        return found
+
+    @staticmethod
+    def _load(job_id: str, path: Path) -> ServedModel:
+        from shopkeeper.recommend import Recommendations
+
+        try:
+            served = ServedModel(job_id=job_id, path=path, recs=Recommendations.load(path))
+            served.warm()
+        except Exception as exc:
+            # An unreadable file, or one pickled by another version of the code
+            # that cannot answer with this one: only a new training run helps.
+            log.error("the recommend model %s cannot be served: %r", path, exc)
+            raise _unusable(job_id) from exc
+        log.info("recommend model %s loaded", job_id)
+        return served
+
+    def clear(self) -> None:
+        with self._lock:
+            self._served.clear()
+            self._failed.clear()
+
+
+def _unusable(job_id: str) -> ApiError:
+    return ApiError(
+        503,
+        f"the recommend model of job {job_id} cannot be loaded; "
+        "train a new one with 'shopkeeper train recommend'",
+    )
+
+
+MODELS = _Models()
+
+
+def served_model(workspace: Workspace) -> ServedModel | None:
+    """The workspace's recommend model in service, loaded (or None before the first)."""
+    return MODELS.get(workspace)
+
+
+def _model(workspace: Workspace) -> ServedModel:
+    found = served_model(workspace)
+    if found is None:
+        raise ApiError(409, NO_MODEL)
+    return found
+
+
+def _items(found: list[Any]) -> list[dict[str, Any]]:
+    return [r.to_dict() for r in found]
+
+
+# -- routes (the fixed paths before /{customer_id}, which would take any segment) -----
+
+N = Annotated[int, Query(ge=1, le=MAX_N, description=f"How many products, 1 to {MAX_N}.")]
+ProductId = Annotated[str, PathParam(min_length=1, max_length=200)]
+
+
+@router.get("/similar/{product_id}", summary="Products like this one")
+def similar(
+    product_id: ProductId,
+    n: N = 10,
+    workspace: Workspace = Depends(get_workspace),
+    _key: ApiKey = Depends(require("reader")),
+) -> dict[str, Any]:
+    """Bought by the same customers, or close in title, category or brand when new."""
+    model = _model(workspace)
+    try:
+        found = model.recs.similar_items(product_id, n)
+    except NotFoundError as exc:
+        raise ApiError(404, str(exc)) from None
+    return {"product_id": product_id, "items": _items(found), "model_job": model.job_id}
+
+
+@router.get("/bought-together/{product_id}", summary="Products bought in the same orders")
+def bought_together(
+    product_id: ProductId,
+    n: N = 10,
+    workspace: Workspace = Depends(get_workspace),
+    _key: ApiKey = Depends(require("reader")),
+) -> dict[str, Any]:
+    """Ranked by the share of this product's orders that hold the other one."""
+    model = _model(workspace)
+    try:
+        found = model.recs.bought_together(product_id, n)
+    except NotFoundError as exc:
+        raise ApiError(404, str(exc)) from None
+    return {"product_id": product_id, "items": _items(found), "model_job": model.job_id}
+
+
+RecentId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class SessionIn(BaseModel):
+    recent: list[RecentId] = Field(
+        min_length=1,
+        max_length=MAX_RECENT,
+        description=f"Product ids the visitor viewed, most recent last (1 to {MAX_RECENT}).",
+        examples=[["SKU-10001", "SKU-10042"]],
+    )
+    n: int = Field(10, ge=1, le=MAX_N, description=f"How many products, 1 to {MAX_N}.")
+
+
+@router.post("/session", summary="What an anonymous visitor may view next")
+def session(
+    body: SessionIn,
+    workspace: Workspace = Depends(get_workspace),
+    _key: ApiKey = Depends(require("reader")),
+) -> dict[str, Any]:
+    """From the products viewed so far (unknown ids are ignored); popular ones fill up."""
+    model = _model(workspace)
+    try:
+        found = model.recs.for_session(body.recent, body.n)
+    except ConfigError as exc:  # a model trained on a shop without browse sessions
+        raise ApiError(409, f"{exc}; send browse events and train again") from None
+    return {"recent": body.recent, "items": _items(found), "model_job": model.job_id}
+
+
+@router.get("/{customer_id}", summary="A customer's recommendations")
+def for_customer(
+    customer_id: Annotated[str, PathParam(min_length=1, max_length=200)],
+    n: N = 10,
+    category: Annotated[
+        str | None,
+        Query(max_length=200, description="Only this category (prefix, e.g. 'Grocery')."),
+    ] = None,
+    max_per_category: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_N, description="At most this many products of one category."),
+    ] = None,
+    workspace: Workspace = Depends(get_workspace),
+    _key: ApiKey = Depends(require("reader")),
+) -> dict[str, Any]:
+    """Personal when the customer has history and did not decline personalisation
+    (``personal`` says which); otherwise what is popular in the shop now."""
+    model = _model(workspace)
+    items = model.for_customer(customer_id, n, category or None, max_per_category)
+    return {
+        "customer_id": customer_id,
+        "personal": model.personal(customer_id),
+        "items": [dict(item) for item in items],
+        "model_job": model.job_id,
+    }
