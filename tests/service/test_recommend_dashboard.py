@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -93,7 +94,7 @@ def test_the_models_validation_figures_table_chart_and_weights(
     assert set(_rows(text, "weights")) == set(metrics["weights"])
 
 
-def shop_metrics(shop: TrainedShop) -> dict:
+def shop_metrics(shop: TrainedShop) -> dict[str, Any]:
     from shopkeeper.service.api.routes.recommend import served_model
 
     model = served_model(shop.workspace)
@@ -151,3 +152,16 @@ def test_without_a_model_the_page_says_how_to_train_one(shop: TrainedShop, tmp_p
             assert phrase in text and "shopkeeper train recommend" in text
             assert 'data-state="no-model"' in text and "data-figure" not in text
             assert _leaked_key(text) is None
+
+
+def test_the_evaluation_table_lists_baselines_models_and_the_hybrid(
+    web: TestClient, shop: TrainedShop
+) -> None:
+    html = _page(web, PAGE)
+    models = _rows(html, "evaluation")
+    assert models[0] == "popularity" and models[-1] == "hybrid"
+    assert {"own history", "repeat", "item_knn", "ease", "als"} <= set(models)
+    # The figures are the training run's own, shown to four decimals.
+    hybrid = next(r for r in shop_metrics(shop)["evaluation"] if r["model"] == "hybrid")
+    assert f"{hybrid['ndcg@10']:.4f}" in html
+    assert 'id="chart-evaluation"' in html

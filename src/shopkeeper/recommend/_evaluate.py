@@ -187,6 +187,22 @@ def score_lists(
     return users, lists, time.perf_counter() - start
 
 
+def list_metrics(lists: np.ndarray, users: np.ndarray, fold: Fold, k: int) -> dict[str, float]:
+    """Ranking and exposure figures at ``k`` of lists for ``users`` (codes of the fold)."""
+    truth = [fold.truth[int(u)] for u in users]
+    out = ranking_metrics(lists, truth, [k], n_items=fold.train.n_items)
+    out.update(
+        exposure_metrics(
+            lists,
+            k,
+            candidates=fold.candidates,
+            item_users=np.asarray(fold.train.binary().sum(axis=0)).ravel(),
+            n_users=fold.train.n_users,
+        )
+    )
+    return out
+
+
 def tune(
     candidate: Candidate,
     val: Fold,
@@ -195,15 +211,22 @@ def tune(
     exclude: sp.csr_matrix | None,
     allowed: Callable[[Fold], np.ndarray | None],
     log: Callable[[str], None] | None = None,
+    figures: dict[str, float] | None = None,
 ) -> tuple[dict[str, Any], float]:
-    """The grid point with the best validation NDCG@k (first in grid order on ties)."""
+    """The grid point with the best validation NDCG@k (first in grid order on ties).
+
+    ``figures``, when given, is filled with the best point's :func:`list_metrics`.
+    """
     best: tuple[dict[str, Any], float] = (candidate.grid[0], -1.0)
     for params in candidate.grid:
         model = candidate.make(**params).fit(val.train)
         users, lists, _ = score_lists(model, val, k, exclude=exclude, allowed=allowed(val))
-        v = ranking_metrics(lists, [val.truth[u] for u in users], [k], n_items=val.train.n_items)
+        v = list_metrics(lists, users, val, k)
         if v[f"ndcg@{k}"] > best[1]:
             best = (params, v[f"ndcg@{k}"])
+            if figures is not None:
+                figures.clear()
+                figures.update(v)
     if log:
         log(f"{candidate.label}: best {best[0] or 'defaults'} (validation ndcg@{k} {best[1]:.4f})")
     return best

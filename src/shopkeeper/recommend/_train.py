@@ -28,6 +28,8 @@ from shopkeeper.recommend._evaluate import (
     default_test_from,
     evaluate,
     exclusion,
+    list_metrics,
+    score_lists,
     split_by_time,
     tune,
 )
@@ -108,7 +110,10 @@ def hybrid_candidate(
     weights, value = learn_weights(
         parts, val.train, val.truth, exclude_seen=exclude_seen, allowed=val.candidates, log=log_fn
     )
-    return Hybrid(parts, weights), value
+    blend = Hybrid(parts, weights)
+    # learn_weights fitted the parts on val.train: the blend can score there as is.
+    blend.items = val.train.items
+    return blend, value
 
 
 def run_evaluation(
@@ -166,13 +171,23 @@ def build(
     metrics["validation_customers"] = val.n_truth_users
     exclude = exclusion(val.train, "rules", _durable_mask(shop, rules, data))
     tuned: dict[str, Recommender] = {}
-    wanted = ("repeat", "item_knn", "ease", "als")
+    table: list[dict[str, Any]] = []
+    wanted = ("popularity", "own history", "repeat", "item_knn", "ease", "als")
     cands = {c.label: c for c in standard_candidates(shop.catalog, quick=quick)}
     for n, label in enumerate(wanted):
         say(0.1 + 0.5 * n / len(wanted), f"tuning {label}")
+        figures: dict[str, float] = {}
         params, value = tune(
-            cands[label], val, k=10, exclude=exclude, allowed=lambda f: f.candidates
+            cands[label],
+            val,
+            k=10,
+            exclude=exclude,
+            allowed=lambda f: f.candidates,
+            figures=figures,
         )
+        table.append(_table_row(label, params, figures))
+        if label in ("popularity", "own history"):
+            continue  # baselines: in the table, not in the blend
         tuned[label] = cands[label].make(**params)
         metrics[f"validation_ndcg@10_{label}"] = round(value, 4)
     if "content" in cands:
@@ -183,6 +198,11 @@ def build(
     for line in lines:
         log.info(line)
     metrics["validation_ndcg@10_hybrid"] = round(value, 4)
+    # The blend's components were fitted on the validation training part by
+    # learn_weights: its lists there come without another fit.
+    users, lists, _ = score_lists(model, val, 10, exclude=exclude, allowed=val.candidates)
+    table.append(_table_row("hybrid", {}, list_metrics(lists, users, val, 10)))
+    metrics["evaluation"] = table
     metrics["weights"] = {m.name: w for m, w in zip(model.components, model.weights, strict=True)}
     say(0.8, "fitting on all data")
     model.fit(data)
@@ -206,6 +226,15 @@ def build(
         session_model=session,
         metrics=metrics,
     )
+
+
+def _table_row(label: str, params: dict[str, Any], figures: dict[str, float]) -> dict[str, Any]:
+    keys = ("ndcg@10", "recall@10", "map@10", "hit_rate@10", "coverage@10", "novelty@10", "gini@10")
+    return {
+        "model": label,
+        "params": {k: v for k, v in params.items() if isinstance(v, int | float | str | None)},
+        **{k: round(float(figures[k]), 4) for k in keys if k in figures},
+    }
 
 
 def raise_no_purchases() -> None:

@@ -87,6 +87,61 @@ def validation_chart(rows: Sequence[dict[str, Any]], t: Translate) -> str | None
     return charts._style(fig, height=300, legend=False, top=24)
 
 
+EVALUATION_METRICS = (
+    "ndcg@10",
+    "recall@10",
+    "map@10",
+    "hit_rate@10",
+    "coverage@10",
+    "novelty@10",
+    "gini@10",
+)
+
+
+def evaluation_rows(metrics: Mapping[str, Any], t: Translate) -> list[dict[str, Any]]:
+    """The training run's evaluation table (validation period), one row per model."""
+    rows = []
+    for row in metrics.get("evaluation") or []:
+        if not isinstance(row, Mapping) or "model" not in row:
+            continue
+        name = str(row["model"])
+        rows.append(
+            {
+                "name": name,
+                "label": model_label(name, t),
+                "hybrid": name == "hybrid",
+                "values": [row.get(k) for k in EVALUATION_METRICS],
+            }
+        )
+    return rows
+
+
+def evaluation_chart(rows: Sequence[dict[str, Any]], t: Translate) -> str | None:
+    """NDCG@10 against coverage@10 per model: accuracy and breadth in one picture."""
+    points = [r for r in rows if r["values"][0] is not None and r["values"][4] is not None]
+    if not points:
+        return None
+    fig = go.Figure(
+        go.Scatter(
+            x=[r["values"][4] for r in points],
+            y=[r["values"][0] for r in points],
+            mode="markers+text",
+            text=[r["label"] for r in points],
+            textposition="top center",
+            marker={
+                "size": 12,
+                "color": [charts.BLUE if r["hybrid"] else charts.LIGHT_BLUE for r in points],
+            },
+            hovertemplate="%{text}<br>coverage %{x:.3f}<br>NDCG@10 %{y:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        xaxis={"title": {"text": t("rec.metric.coverage@10")}, "rangemode": "tozero"},
+        yaxis={"title": {"text": t("rec.metric.ndcg@10")}, "rangemode": "tozero"},
+    )
+    return charts._style(fig, height=320, legend=False, top=24)
+
+
 def _clean(value: str | None) -> str:
     return (value or "").strip()[:MAX_ID]
 
@@ -149,6 +204,9 @@ def page_context(request: Request, t: Translate) -> dict[str, Any]:
         ],
         "facts": [(name, metrics[name]) for name in FACTS if name in metrics],
         "chart": validation_chart(rows, t),
+        "evaluation": evaluation_rows(metrics, t),
+        "evaluation_metrics": EVALUATION_METRICS,
+        "evaluation_chart": evaluation_chart(evaluation_rows(metrics, t), t),
     }
 
 
@@ -164,7 +222,7 @@ def recommendations_page(request: Request) -> PageResult:
             page="recommendations",
             title_key="rec.title",
             status=404 if unknown_product else 200,
-            has_charts=bool(context.get("chart")),
+            has_charts=bool(context.get("chart") or context.get("evaluation_chart")),
             **context,
         )
 
