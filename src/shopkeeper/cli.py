@@ -668,7 +668,24 @@ def train(
         if not isinstance(given, dict):
             raise ConfigError("--params must be a JSON object, like '{\"quick\": true}'")
         ws = Workspace.resolve(workspace)
-        job = run_job(Store.open(ws), ws, kind, given)
+        if as_json or not err.is_terminal:
+            job = run_job(Store.open(ws), ws, kind, given)
+        else:
+            with Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[note]}"),
+                console=err,
+                transient=True,
+            ) as bar:
+                task = bar.add_task(kind, total=1.0, note="")
+
+                def show(share: float, message: str) -> None:
+                    bar.update(task, completed=share, note=message)
+
+                job = run_job(Store.open(ws), ws, kind, given, on_progress=show)
         if as_json:
             _print_json({"ok": job.state == "done", **job.to_dict()})
         elif job.state == "done":

@@ -239,8 +239,16 @@ def _promote(workspace: Workspace, kind: str, job_id: str) -> None:
     os.replace(tmp, pointer)  # atomic: readers see the old or the new, never half
 
 
-def execute(store: Store, workspace: Workspace, job: Job) -> Job:
-    """Run a queued job to its end in this thread; never raises for the job's own failure."""
+def execute(
+    store: Store,
+    workspace: Workspace,
+    job: Job,
+    on_progress: Callable[[float, str], None] | None = None,
+) -> Job:
+    """Run a queued job to its end in this thread; never raises for the job's own failure.
+
+    ``on_progress`` also receives every progress report (the CLI draws a bar).
+    """
     kind = job_kind(job.kind)
     folder = workspace.models_dir / job.kind / job.job_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -248,6 +256,8 @@ def execute(store: Store, workspace: Workspace, job: Job) -> Job:
     last_write = [0.0]
 
     def report(share: float, message: str) -> None:
+        if on_progress is not None:
+            on_progress(share, message)
         # Progress is written at most every half second, and always at the end.
         if time.monotonic() - last_write[0] > 0.5 or share >= 1.0:
             _set(store, job.job_id, progress=share, message=message[:500])
@@ -281,10 +291,14 @@ def execute(store: Store, workspace: Workspace, job: Job) -> Job:
 
 
 def run_job(
-    store: Store, workspace: Workspace, kind: str, params: Mapping[str, Any] | None = None
+    store: Store,
+    workspace: Workspace,
+    kind: str,
+    params: Mapping[str, Any] | None = None,
+    on_progress: Callable[[float, str], None] | None = None,
 ) -> Job:
     """Create and run a job in this thread (the CLI's ``train``); returns the finished job."""
-    return execute(store, workspace, create_job(store, kind, params))
+    return execute(store, workspace, create_job(store, kind, params), on_progress)
 
 
 def fail_interrupted(store: Store) -> int:

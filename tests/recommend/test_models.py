@@ -119,7 +119,11 @@ def test_unfitted_model_cannot_score(planted: Interactions) -> None:
         EASE().score(planted)
 
 
-def test_ease_dual_form_equals_item_space_form() -> None:
+@pytest.mark.parametrize("dense_limit", [10**8, 0], ids=["dense", "sparse"])
+def test_ease_dual_form_equals_item_space_form(
+    dense_limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("shopkeeper.recommend._collab.DENSE_LIMIT", dense_limit)
     # Fewer users than items takes the Woodbury (user-space) route; the
     # transposed problem takes the item-space one. Both must give h B.
     rng = np.random.default_rng(1)

@@ -30,6 +30,8 @@ from shopkeeper.recommend._base import BLOCK, Recommender
 from shopkeeper.recommend._data import Interactions
 
 _INPUTS = ("counts", "binary")
+#: Largest users x items matrix EASE densifies for BLAS products (float32: 256 MB).
+DENSE_LIMIT = 64_000_000
 
 
 def _input(data: Interactions, kind: str) -> sp.csr_matrix:
@@ -232,9 +234,9 @@ class ItemKNN(Recommender):
 
         x = _input(data, self.input)
         model = (
-            CosineRecommender(K=self.k, num_threads=1)
+            CosineRecommender(K=self.k)
             if self.weighting == "cosine"
-            else BM25Recommender(K=self.k, K1=self.k1, B=self.b, num_threads=1)
+            else BM25Recommender(K=self.k, K1=self.k1, B=self.b)
         )
         with warnings.catch_warnings():
             # implicit converts its own transposed input and warns about it.
@@ -358,25 +360,32 @@ class EASE(Recommender):
         self.half_life = half_life
 
     def _fit(self, data: Interactions) -> None:
-        x = data.binary().astype(np.float64)
+        x = sp.csr_matrix(data.binary(), dtype=np.float32)
         n_users, n_items = x.shape
         self._dual = n_users < n_items
+        # Gram products in float32 BLAS on a dense copy when it is small and not
+        # too sparse (as the reference implementation does); sparse ones otherwise.
+        size = n_users * n_items
+        dense = x.toarray() if size <= DENSE_LIMIT and x.nnz > 0.01 * size else None
         if not self._dual:
-            g = (x.T @ x).toarray()
+            g = dense.T @ dense if dense is not None else (x.T @ x).toarray()
+            g = g.astype(np.float64)
             g[np.diag_indices_from(g)] += self.l2
             p = _spd_inverse(g)
             b = -p / np.diag(p)
             np.fill_diagonal(b, 0.0)
             self._b = b.astype(np.float32)
         else:
-            k = (x @ x.T).toarray()
+            k = dense @ dense.T if dense is not None else (x @ x.T).toarray()
+            k = k.astype(np.float64)
             k[np.diag_indices_from(k)] += self.l2
-            # K^-1 X through the explicit inverse: X is sparse, so (Xᵀ K^-1)ᵀ costs
-            # nnz(X) x users, far less than a dense solve against X.
-            kinv_x = np.asarray((x.T @ _spd_inverse(k)).T)  # users x items
+            kinv = _spd_inverse(k).astype(np.float32)
+            # K^-1 X: a dense product, or through Xᵀ when X is too big to densify
+            # (then its sparsity makes (Xᵀ K^-1)ᵀ cost nnz(X) x users).
+            kinv_x = kinv @ dense if dense is not None else np.asarray((x.T @ kinv).T)
             diag_p = (1.0 - np.asarray(x.multiply(kinv_x).sum(axis=0)).ravel()) / self.l2
-            self._x = sp.csr_matrix(x, dtype=np.float32)
-            self._kinv_x = kinv_x.astype(np.float32)
+            self._x = x
+            self._kinv_x = np.asarray(kinv_x, dtype=np.float32)
             self._inv_diag_p = (1.0 / diag_p).astype(np.float32)
 
     def _score(self, data: Interactions, users: np.ndarray) -> np.ndarray:
