@@ -192,3 +192,15 @@ def test_repeat_buyer_cycles_damp_what_is_not_due_yet() -> None:
     weekly, monthly = data.item_codes(["weekly", "monthly"])
     assert cyc[weekly] == pytest.approx(plain[weekly], rel=1e-3)  # due: not damped
     assert cyc[monthly] == pytest.approx(0.25 * plain[monthly], rel=1e-3)  # 7 of 28 days
+
+
+def test_repeat_buyer_request_path_matches_batch_path(planted: Interactions) -> None:
+    # Scoring one customer (a request) takes a different route from scoring
+    # everyone in a block; both must give the same scores.
+    model = RepeatBuyer(half_life=3.0, neighbours=5, alpha=0.6).fit(planted)
+    batch = model.score(planted)
+    assert planted.n_users > 8  # the batch takes the block path
+    for user in (0, 17, 33):
+        np.testing.assert_allclose(
+            model.score(planted, np.array([user]))[0], batch[user], rtol=1e-5, atol=1e-7
+        )

@@ -30,6 +30,8 @@ from shopkeeper.recommend._base import BLOCK, Recommender
 from shopkeeper.recommend._data import Interactions
 
 _INPUTS = ("counts", "binary")
+#: Blocks of at most this many users take the request path of RepeatBuyer.
+SMALL_BLOCK = 8
 #: Largest users x items matrix EASE densifies for BLAS products (float32: 256 MB).
 DENSE_LIMIT = 64_000_000
 
@@ -162,7 +164,13 @@ class RepeatBuyer(Recommender):
         assert self._unit is not None
         norms = np.sqrt(np.asarray(v.multiply(v).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
-        sim = (sp.diags(1.0 / norms) @ v @ self._unit_t).toarray()
+        unit = sp.diags(1.0 / norms) @ v
+        if v.shape[0] <= SMALL_BLOCK:
+            # A request scores one customer: a sparse matrix-vector product over
+            # every training user is far cheaper than a sparse-sparse product.
+            sim = np.asarray(self._unit @ unit.toarray().T).T
+        else:
+            sim = (unit @ self._unit_t).toarray()
         if selves is not None:
             # A training user is not their own neighbour.
             sim[np.arange(len(selves)), selves] = 0.0
@@ -170,6 +178,13 @@ class RepeatBuyer(Recommender):
         if k < sim.shape[1]:
             cut = np.partition(sim, sim.shape[1] - k, axis=1)[:, sim.shape[1] - k][:, None]
             sim[sim < cut] = 0.0
+        if v.shape[0] <= SMALL_BLOCK:
+            out = np.zeros((v.shape[0], self._train.shape[1]), dtype=np.float32)
+            for row in range(v.shape[0]):
+                chosen = np.flatnonzero(sim[row] > 0)
+                if len(chosen):
+                    out[row] = np.asarray(self._train[chosen].sum(axis=0)).ravel() / len(chosen)
+            return out
         sim[sim > 0] = 1.0
         counts = sim.sum(axis=1, keepdims=True)
         counts[counts == 0] = 1.0

@@ -135,18 +135,20 @@ class Interactions:
 
     def user_codes(self, ids: Sequence[Any] | np.ndarray) -> np.ndarray:
         """Positions of user ``ids`` in the universe; -1 for an unknown id."""
-        return self._index("users").get_indexer(np.asarray([str(v) for v in ids], dtype=object))
+        return self._lookup("users", ids)
 
     def item_codes(self, ids: Sequence[Any] | np.ndarray) -> np.ndarray:
         """Positions of item ``ids`` in the universe; -1 for an unknown id."""
-        return self._index("items").get_indexer(np.asarray([str(v) for v in ids], dtype=object))
+        return self._lookup("items", ids)
 
-    def _index(self, which: str) -> pd.Index:
-        # Built once: a lookup per request must not rebuild a 20k-entry hash table.
-        key = ("index", which)
+    def _lookup(self, which: str, ids: Sequence[Any] | np.ndarray) -> np.ndarray:
+        key = ("positions", which)
         if key not in self._cache:
-            self._cache[key] = pd.Index(self.users if which == "users" else self.items)
-        return self._cache[key]
+            # Built once: a request looks up one id, which a dict answers at once.
+            universe = self.users if which == "users" else self.items
+            self._cache[key] = {str(v): i for i, v in enumerate(universe)}
+        positions = self._cache[key]
+        return np.fromiter((positions.get(str(v), -1) for v in ids), dtype=np.int64)
 
     def occasion_weight_totals(self, half_life: float | None) -> np.ndarray:
         """Per user: the sum over their occasions of ``0.5 ** (rank / half_life)``.

@@ -111,7 +111,14 @@ class Recommendation:
     category: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Spelled out: dataclasses.asdict deep-copies, a cost on every request.
+        return {
+            "product_id": self.product_id,
+            "score": self.score,
+            "reason": self.reason,
+            "title": self.title,
+            "category": self.category,
+        }
 
 
 @dataclass

@@ -28,7 +28,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field, StringConstraints
 
 from shopkeeper.access import ApiKey
-from shopkeeper.errors import ConfigError, NotFoundError
+from shopkeeper.errors import ConfigError
 from shopkeeper.jobs import current_artifact
 from shopkeeper.service.deps import get_workspace, require
 from shopkeeper.service.errors import ApiError
@@ -84,7 +84,7 @@ class ServedModel:
         self._sample = self._pick_sample()
 
     def _code(self, customer_id: str) -> int:
-        return int(self._users.get_indexer([customer_id])[0])
+        return int(self.recs.data.user_codes([customer_id])[0])
 
     def personal(self, customer_id: str) -> bool:
         """Whether the customer's list is their own (known, consented, with history)."""
@@ -210,6 +210,10 @@ def _items(found: list[Any]) -> list[dict[str, Any]]:
     return [r.to_dict() for r in found]
 
 
+def _product_answer(product_id: str, found: list[Any], model: ServedModel) -> dict[str, Any]:
+    return {"product_id": product_id, "items": _items(found), "model_job": model.job_id}
+
+
 # -- routes (the fixed paths before /{customer_id}, which would take any segment) -----
 
 N = Annotated[int, Query(ge=1, le=MAX_N, description=f"How many products, 1 to {MAX_N}.")]
@@ -224,12 +228,8 @@ def similar(
     _key: ApiKey = Depends(require("reader")),
 ) -> dict[str, Any]:
     """Bought by the same customers, or close in title, category or brand when new."""
-    model = _model(workspace)
-    try:
-        found = model.recs.similar_items(product_id, n)
-    except NotFoundError as exc:
-        raise ApiError(404, str(exc)) from None
-    return {"product_id": product_id, "items": _items(found), "model_job": model.job_id}
+    model = _model(workspace)  # an unknown product raises NotFoundError: a 404
+    return _product_answer(product_id, model.recs.similar_items(product_id, n), model)
 
 
 @router.get("/bought-together/{product_id}", summary="Products bought in the same orders")
@@ -240,12 +240,8 @@ def bought_together(
     _key: ApiKey = Depends(require("reader")),
 ) -> dict[str, Any]:
     """Ranked by the share of this product's orders that hold the other one."""
-    model = _model(workspace)
-    try:
-        found = model.recs.bought_together(product_id, n)
-    except NotFoundError as exc:
-        raise ApiError(404, str(exc)) from None
-    return {"product_id": product_id, "items": _items(found), "model_job": model.job_id}
+    model = _model(workspace)  # an unknown product raises NotFoundError: a 404
+    return _product_answer(product_id, model.recs.bought_together(product_id, n), model)
 
 
 RecentId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
