@@ -139,14 +139,14 @@ class RepeatBuyer(Recommender):
             v = self._vectors(data, np.arange(data.n_users))
             norms = np.sqrt(np.asarray(v.multiply(v).sum(axis=1)).ravel())
             norms[norms == 0] = 1.0
-            self._unit = sp.csr_matrix(sp.diags(1.0 / norms) @ v, dtype=np.float32)
-            # Kept transposed in CSR: a request then multiplies CSR by CSR instead
-            # of converting the whole users x items matrix on every call.
-            self._unit_t = sp.csr_matrix(self._unit.T)
+            unit = sp.csr_matrix(sp.diags(1.0 / norms) @ v, dtype=np.float32)
+            # Kept transposed, in CSR (items x users): a customer's similarity to
+            # everyone then reads only the rows of the items they have.
+            self._unit_t: sp.csr_matrix | None = sp.csr_matrix(unit.T)
             self._train = v
             self._users = data.users
         else:
-            self._unit = None
+            self._unit_t = None
 
     def _fit_cycles(self, data: Interactions) -> None:
         log = data.log[data.log["purchase"]]
@@ -161,43 +161,53 @@ class RepeatBuyer(Recommender):
         self._item_cycle[cycle.index.to_numpy()] = cycle.to_numpy()
 
     def _neighbour_part(self, v: sp.csr_matrix, selves: np.ndarray | None) -> np.ndarray:
-        assert self._unit is not None
+        """Mean vector of each row's most similar training users (ties at the cut kept)."""
+        assert self._unit_t is not None
         norms = np.sqrt(np.asarray(v.multiply(v).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
-        unit = sp.diags(1.0 / norms) @ v
+        # Through the items the customer has: only users sharing one are touched.
+        sim = sp.csr_matrix(sp.diags(1.0 / norms) @ v @ self._unit_t)
         if v.shape[0] <= SMALL_BLOCK:
-            # A request scores one customer: a sparse matrix-vector product over
-            # every training user is far cheaper than a sparse-sparse product.
-            sim = np.asarray(self._unit @ unit.toarray().T).T
-        else:
-            sim = (unit @ self._unit_t).toarray()
+            return self._few_neighbours(sim, selves)
+        dense = sim.toarray()
         if selves is not None:
             # A training user is not their own neighbour.
-            sim[np.arange(len(selves)), selves] = 0.0
-        k = min(self.neighbours, sim.shape[1])
-        if k < sim.shape[1]:
-            cut = np.partition(sim, sim.shape[1] - k, axis=1)[:, sim.shape[1] - k][:, None]
-            sim[sim < cut] = 0.0
-        if v.shape[0] <= SMALL_BLOCK:
-            out = np.zeros((v.shape[0], self._train.shape[1]), dtype=np.float32)
-            for row in range(v.shape[0]):
-                chosen = np.flatnonzero(sim[row] > 0)
-                if len(chosen):
-                    out[row] = np.asarray(self._train[chosen].sum(axis=0)).ravel() / len(chosen)
-            return out
-        sim[sim > 0] = 1.0
-        counts = sim.sum(axis=1, keepdims=True)
+            dense[np.arange(len(selves)), selves] = 0.0
+        k = min(self.neighbours, dense.shape[1])
+        if k < dense.shape[1]:
+            cut = np.partition(dense, dense.shape[1] - k, axis=1)[:, dense.shape[1] - k][:, None]
+            dense[dense < cut] = 0.0
+        dense[dense > 0] = 1.0
+        counts = dense.sum(axis=1, keepdims=True)
         counts[counts == 0] = 1.0
-        return np.asarray(sp.csr_matrix(sim / counts) @ self._train)
+        return np.asarray(sp.csr_matrix(dense / counts) @ self._train)
+
+    def _few_neighbours(self, sim: sp.csr_matrix, selves: np.ndarray | None) -> np.ndarray:
+        # The request path: the same neighbours as the block path, found among the
+        # stored (non-zero) similarities only, without densifying a row of all users.
+        out = np.zeros((sim.shape[0], self._train.shape[1]), dtype=np.float32)
+        for row in range(sim.shape[0]):
+            cols = sim.indices[sim.indptr[row] : sim.indptr[row + 1]]
+            vals = sim.data[sim.indptr[row] : sim.indptr[row + 1]].copy()
+            if selves is not None:
+                vals[cols == selves[row]] = 0.0
+            keep = vals > 0
+            cols, vals = cols[keep], vals[keep]
+            if len(vals) > self.neighbours:
+                cut = np.partition(vals, len(vals) - self.neighbours)[len(vals) - self.neighbours]
+                cols = cols[vals >= cut]
+            if len(cols):
+                out[row] = np.asarray(self._train[cols].sum(axis=0)).ravel() / len(cols)
+        return out
 
     def _score(self, data: Interactions, users: np.ndarray) -> np.ndarray:
         out = np.empty((len(users), data.n_items), dtype=np.float32)
-        known = self._unit is not None and _same_users(data, self._users)
+        known = self._unit_t is not None and _same_users(data, self._users)
         for start in range(0, len(users), BLOCK):
             block = users[start : start + BLOCK]
             v = self._vectors(data, block)
             s = (v.multiply(self._due_factor(data, block)) if self.cycle > 0 else v).toarray()
-            if self._unit is not None:
+            if self._unit_t is not None:
                 nb = self._neighbour_part(v, block if known else None)
                 s = self.alpha * s + (1.0 - self.alpha) * nb
             out[start : start + BLOCK] = s + self._tiebreak
@@ -339,7 +349,11 @@ class ALS(Recommender):
         self._users = data.users
 
     def _score(self, data: Interactions, users: np.ndarray) -> np.ndarray:
-        x = _input(data, self.input)[users]
+        full = _input(data, self.input)
+        if full is self._fitted_rows:
+            # The very matrix of the fit (a served model scoring its own data).
+            return np.asarray(self._model.user_factors[users] @ self._model.item_factors.T)
+        x = full[users]
         same = _same_users(data, self._users)
         factors = np.empty((len(users), self._model.factors), dtype=np.float32)
         if same:
