@@ -2,7 +2,7 @@
 
 The app runs with uvicorn on a free local port over the small shop with the
 recommend model trained for the service tests. The test logs in, opens the
-recommendations page, checks the validation chart was drawn, enters another
+recommendations page, checks both charts (validation, evaluation) were drawn, enters another
 customer id and sees that customer's history and recommendations, looks up a
 product, switches to Chinese, and saves screenshots under
 ``test-artifacts/screenshots/``. No console error may show up.
@@ -90,7 +90,7 @@ def test_a_customers_recommendations_in_the_browser(live: dict[str, Any]) -> Non
             assert page.locator("h1").inner_text() == "Recommendations"
             assert page.locator("[data-nav=recommendations]").get_attribute("aria-current")
             assert page.input_value("#customer") == shop.sample
-            _check_charts(page, "/recommendations", 1)
+            _check_charts(page, "/recommendations", 2)
             _shot(page, "recommendations-en")
 
             page.fill("#customer", customer)
@@ -108,7 +108,7 @@ def test_a_customers_recommendations_in_the_browser(live: dict[str, Any]) -> Non
             page.click("[data-action=look-up]")
             page.wait_for_url(f"**/recommendations?customer={customer}&product={first}")
             assert page.locator("[data-table=similar] tbody tr").count() > 0
-            _check_charts(page, "/recommendations", 1)
+            _check_charts(page, "/recommendations", 2)
             _shot(page, "recommendations-customer-en")
 
             page.click("[data-lang=zh]")
@@ -117,7 +117,7 @@ def test_a_customers_recommendations_in_the_browser(live: dict[str, Any]) -> Non
             assert page.locator("[data-nav=recommendations]").inner_text() == "推荐"
             assert page.input_value("#customer") == customer  # the query is kept
             assert page.locator("[data-table=recommendations] tbody tr").count() == 10
-            _check_charts(page, "/recommendations", 1)
+            _check_charts(page, "/recommendations", 2)
             _shot(page, "recommendations-zh")
             page.click("[data-lang=en]")
             page.wait_for_load_state("load")
