@@ -54,10 +54,22 @@ def _models() -> list[Recommender]:
 
 MODELS = _models()
 IDS = [f"{m.name}-{i}" for i, m in enumerate(MODELS)]
+PERSONAL = [i for i, m in enumerate(MODELS) if m.personal]
+NON_PERSONAL = [i for i, m in enumerate(MODELS) if not m.personal]
 
 
 @pytest.fixture(params=range(len(MODELS)), ids=IDS)
 def fitted(request: pytest.FixtureRequest, planted: Interactions) -> Recommender:
+    return _models()[request.param].fit(planted)
+
+
+@pytest.fixture(params=PERSONAL, ids=[IDS[i] for i in PERSONAL])
+def personal(request: pytest.FixtureRequest, planted: Interactions) -> Recommender:
+    return _models()[request.param].fit(planted)
+
+
+@pytest.fixture(params=NON_PERSONAL, ids=[IDS[i] for i in NON_PERSONAL])
+def non_personal(request: pytest.FixtureRequest, planted: Interactions) -> Recommender:
     return _models()[request.param].fit(planted)
 
 
@@ -77,11 +89,9 @@ def test_scoring_is_deterministic(fitted: Recommender, planted: Interactions) ->
 
 
 def test_personal_models_rank_the_customers_own_taste_first(
-    fitted: Recommender, planted: Interactions
+    personal: Recommender, planted: Interactions
 ) -> None:
-    if not fitted.personal:
-        pytest.skip("non-personal model")
-    lists = top_n(fitted.score(planted, np.array([2, 30])), 3)
+    lists = top_n(personal.score(planted, np.array([2, 30])), 3)
     breakfast = set(planted.item_codes(BREAKFAST).tolist())
     electronics = set(planted.item_codes(ELECTRONICS).tolist())
     assert set(lists[0].tolist()) <= breakfast | {planted.item_codes(["new-oats"])[0]}
@@ -89,11 +99,10 @@ def test_personal_models_rank_the_customers_own_taste_first(
 
 
 def test_non_personal_models_give_everyone_the_same_list(
-    fitted: Recommender, planted: Interactions
+    non_personal: Recommender, planted: Interactions
 ) -> None:
-    if fitted.personal:
-        pytest.skip("personal model")
-    scores = fitted.score(planted, np.array([2, 30]))
+    assert len(PERSONAL) >= 8 and len(NON_PERSONAL) >= 3  # both kinds are covered
+    scores = non_personal.score(planted, np.array([2, 30]))
     np.testing.assert_array_equal(scores[0], scores[1])
 
 
