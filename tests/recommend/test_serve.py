@@ -129,3 +129,28 @@ def test_the_artifact_survives_save_and_load(planted: Interactions, tmp_path) ->
     recs.save(tmp_path / "r.pkl")
     again = Recommendations.load(tmp_path / "r.pkl")
     assert _ids(again.for_customer("c03", 5)) == _ids(recs.for_customer("c03", 5))
+
+
+def test_recent_activity_is_folded_in_without_refitting(planted: Interactions) -> None:
+    rules = ServingRules(durable_categories=("Electronics",), max_per_category=None)
+    recs = _recs(planted, rules=rules)
+    end = recs.trained_until
+    # A breakfast customer starts browsing electronics and buys the earphones.
+    purchases = pd.DataFrame({"order_id": ["n1"], "product_id": ["e0"], "at": [end]})
+    events = pd.DataFrame(
+        {
+            "event_id": ["v1", "v2", "v3"],
+            "event": ["view", "view", "cart"],
+            "product_id": ["e1", "e2", "e1"],
+            "at": [end + pd.Timedelta(minutes=m) for m in (1, 2, 3)],
+        }
+    )
+    recent = recs.recent_frame(purchases, events)
+    before = _ids(recs.for_customer("c03", 6))
+    after = _ids(recs.for_customer("c03", 6, recent=recent))
+    assert not set(before) & {"e1", "e2"}
+    assert {"e1", "e2"} & set(after)  # what was just viewed shapes the list
+    assert "e0" not in after  # a durable bought since training is not offered again
+    # A customer the model never saw gets a personal list from recent activity alone.
+    fresh = recs.for_customer("brand-new", 3, recent=recent)
+    assert fresh and "popular" not in fresh[0].reason

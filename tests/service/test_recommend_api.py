@@ -349,3 +349,41 @@ def test_the_routes_are_in_the_openapi_schema(api: TestClient) -> None:
         "/api/v1/recommend/session",
     ):
         assert path in paths, path
+
+
+def test_events_since_training_reach_the_list_without_retraining(
+    api: TestClient, shop: TrainedShop, reader: dict[str, str]
+) -> None:
+    import pandas as pd
+
+    from shopkeeper.ingest import load_frames
+
+    newcomer = "C-FOLD-IN"  # not in the model, so no other test's customer changes
+    before = api.get(f"{API}/{newcomer}", headers=reader).json()
+    assert before["personal"] is False
+    model = served_model(shop.workspace)
+    assert model is not None
+    viewed = sorted(shop.active)[:3]
+    at = (model.recs.trained_until + pd.Timedelta(hours=1)).isoformat()
+    load_frames(
+        {
+            "customers": pd.DataFrame({"customer_id": [newcomer]}),
+            "events": pd.DataFrame(
+                {
+                    "event_id": [f"fold-{i}" for i in range(3)],
+                    "at": [at] * 3,
+                    "event": ["view", "view", "cart"],
+                    "customer_id": [newcomer] * 3,
+                    "product_id": viewed,
+                }
+            ),
+        },
+        shop.store,
+        record=False,
+    )
+    after = api.get(f"{API}/{newcomer}", headers=reader).json()
+    # The same model (no retraining) now answers from the new events.
+    assert after["model_job"] == before["model_job"] == shop.job_id
+    assert after["personal"] is True
+    assert [i["product_id"] for i in after["items"]] != [i["product_id"] for i in before["items"]]
+    assert not any("no history" in i["reason"] for i in after["items"])

@@ -43,7 +43,7 @@ from shopkeeper.recommend._popular import Popularity
 Repurchase = Literal["allow", "durable", "consumable"]
 #: Version of the pickled artifact; bump it when a model's fitted state changes
 #: shape, so that an old artifact asks for retraining instead of failing oddly.
-FORMAT = 2
+FORMAT = 3
 _REPURCHASE = ("allow", "durable", "consumable")
 
 
@@ -136,6 +136,8 @@ class Recommendations:
     content_model: Recommender | None = None
     session_model: Recommender | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    #: Weights of browse events, as in training (None: the defaults).
+    event_weights: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
         self._prepare()
@@ -280,19 +282,28 @@ class Recommendations:
         category: str | None = None,
         max_per_category: int | None = None,
         now: pd.Timestamp | None = None,
+        recent: pd.DataFrame | None = None,
     ) -> list[Recommendation]:
-        """The customer's list, after every serving rule."""
+        """The customer's list, after every serving rule.
+
+        ``recent`` holds what the customer did since training (columns
+        ``product_id``, ``at``, ``weight``, ``purchase`` and ``occasion``, as
+        :meth:`recent_frame` builds them): it is folded into their history for
+        this answer, without retraining, so a product viewed a minute ago
+        already shapes the list.
+        """
         if n < 1:
             raise ConfigError("n must be at least 1")
         code = int(self.data.user_codes([str(customer_id)])[0])
+        data, user = self.data, code
+        if recent is not None and len(recent) and str(customer_id) not in self.no_consent:
+            data, user = self._folded(str(customer_id), code, recent), 0
         personal = (
-            code >= 0
-            and str(customer_id) not in self.no_consent
-            and self.data.n_occasions()[code] > 0
+            user >= 0 and str(customer_id) not in self.no_consent and data.n_occasions()[user] > 0
         )
         parts: list[tuple[Recommender, np.ndarray]] = []
         if personal:
-            parts = self._parts(code)
+            parts = self._parts(user, data)
             total = np.sum([p for _, p in parts], axis=0)
             scores = normalise_rows(total[None, :])[0]
         else:
@@ -300,12 +311,12 @@ class Recommendations:
         allowed = self._allowed(category)
         if code >= 0:
             allowed &= ~self._blocked_repeats(code, now)
+        if data is not self.data:
+            allowed &= ~self._blocked_recent(data, now)
         scores = self._boost(scores)
         picks = self._pick(scores, allowed, n, max_per_category)
         if personal:
-            reasons = [
-                max(parts, key=lambda p: p[1][i])[0].explain(self.data, code, i) for i in picks
-            ]
+            reasons = [max(parts, key=lambda p: p[1][i])[0].explain(data, user, i) for i in picks]
         elif code >= 0 and str(customer_id) in self.no_consent:
             reasons = ["popular in the shop (no personalisation: the customer declined it)"] * len(
                 picks
@@ -436,21 +447,91 @@ class Recommendations:
             picks.append(int(i))
         return picks
 
-    def _parts(self, code: int) -> list[tuple[Recommender, np.ndarray]]:
+    def _parts(
+        self, code: int, data: Interactions | None = None
+    ) -> list[tuple[Recommender, np.ndarray]]:
         """Each component's weighted, scaled scores for one customer (one part if not a blend).
 
         The list's scores are their sum, and a product's reason comes from the
         part that gave it the most, so both come from one scoring pass.
         """
+        data = self.data if data is None else data
         users = np.array([code])
         model = self.model
         if isinstance(model, Hybrid):
             return [
-                (m, w * normalise_rows(m.score(self.data, users))[0])
+                (m, w * normalise_rows(m.score(data, users))[0])
                 for m, w in zip(model.components, model.weights, strict=True)
                 if w > 0
             ]
-        return [(model, normalise_rows(model.score(self.data, users))[0])]
+        return [(model, normalise_rows(model.score(data, users))[0])]
+
+    @property
+    def trained_until(self) -> pd.Timestamp:
+        """The time of the latest interaction the model learned from (UTC, naive)."""
+        return self._end
+
+    def recent_frame(self, purchases: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+        """What :meth:`for_customer` folds in, from a customer's newer orders and events.
+
+        ``purchases`` has ``order_id``, ``product_id`` and ``at``; ``events`` has
+        ``event_id``, ``event`` (``view`` or ``cart``), ``product_id`` and ``at``.
+        Browse events weigh what they weigh in training.
+        """
+        from shopkeeper.recommend._data import DEFAULT_EVENT_WEIGHTS
+
+        bought = pd.DataFrame(
+            {
+                "product_id": purchases["product_id"].astype(str),
+                "at": purchases["at"],
+                "weight": 1.0,
+                "purchase": True,
+                "occasion": "o:" + purchases["order_id"].astype(str),
+            }
+        )
+        weights = self.event_weights or DEFAULT_EVENT_WEIGHTS
+        kept = events[events["event"].isin([k for k, w in weights.items() if w > 0])]
+        browsed = pd.DataFrame(
+            {
+                "product_id": kept["product_id"].astype(str),
+                "at": kept["at"],
+                "weight": kept["event"].map(weights).astype(float),
+                "purchase": False,
+                "occasion": "e:" + kept["event_id"].astype(str),
+            }
+        )
+        return pd.concat([bought, browsed], ignore_index=True)
+
+    def _folded(self, customer_id: str, code: int, recent: pd.DataFrame) -> Interactions:
+        """One customer's interactions: what the model learned plus ``recent``."""
+        old = self.data.log[self.data.log["user"] == code] if code >= 0 else self.data.log[:0]
+        known = pd.DataFrame(
+            {
+                "product_id": self.data.items[old["item"].to_numpy()],
+                "at": old["at"].to_numpy(),
+                "weight": old["weight"].to_numpy(),
+                "purchase": old["purchase"].to_numpy(),
+                "occasion": "k:" + old["occasion"].astype(str).to_numpy(),
+            }
+        )
+        new = recent.assign(at=pd.to_datetime(recent["at"], utc=True).dt.tz_localize(None))
+        frame = pd.concat([known, new], ignore_index=True)
+        frame["customer_id"] = customer_id
+        return Interactions.from_frame(
+            frame,
+            occasion="occasion",
+            weight="weight",
+            purchase="purchase",
+            users=[customer_id],
+            items=self.data.items,
+        )
+
+    def _blocked_recent(self, data: Interactions, now: pd.Timestamp | None) -> np.ndarray:
+        """Durables bought since training are not offered again either."""
+        blocked = np.zeros(self.data.n_items, dtype=bool)
+        bought = data.log.loc[data.log["purchase"], "item"].to_numpy()
+        blocked[bought[self._rule[bought] == "durable"]] = True
+        return blocked
 
     def _rec(self, item: int, score: float, reason: str) -> Recommendation:
         title = self._titles[item]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,34 @@ def _frame(store: Store, query: object, columns: list[str]) -> pd.DataFrame:
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()  # type: ignore[call-overload]
     return pd.DataFrame(rows, columns=columns)
+
+
+def recent_activity(
+    store: Store, customer_id: str, since: datetime
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A customer's order lines and browse events after ``since`` (UTC, naive).
+
+    Both queries start from the time indexes, so they touch only what is new.
+    """
+    purchases = _frame(
+        store,
+        select(_ORDERS.c.order_id, _LINES.c.product_id, _ORDERS.c.ordered_at)
+        .join(_LINES, _LINES.c.order_id == _ORDERS.c.order_id)
+        .where(_ORDERS.c.ordered_at > since)
+        .where(_ORDERS.c.customer_id == customer_id)
+        .where(func.coalesce(_ORDERS.c.status, "") != "cancelled"),
+        ["order_id", "product_id", "at"],
+    )
+    events = _frame(
+        store,
+        select(_EVENTS.c.event_id, _EVENTS.c.event, _EVENTS.c.product_id, _EVENTS.c.at)
+        .where(_EVENTS.c.at > since)
+        .where(_EVENTS.c.customer_id == customer_id)
+        .where(_EVENTS.c.product_id.is_not(None))
+        .where(_EVENTS.c.event.in_(("view", "cart"))),
+        ["event_id", "event", "product_id", "at"],
+    )
+    return purchases, events
 
 
 def load_shop(

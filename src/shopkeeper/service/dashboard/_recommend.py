@@ -175,7 +175,8 @@ def page_context(request: Request, t: Translate) -> dict[str, Any]:
         return {"model": None, "error": None, "customer": asked_customer}
     customer = asked_customer or model.sample_customer() or ""
     history = _history(model, customer) if customer else []
-    items = [dict(r) for r in model.for_customer(customer, LIST_LENGTH, None, None)]
+    store = getattr(request.app.state, "store", None)
+    personal, items = model.answer(store, customer, LIST_LENGTH)
     product = asked_product
     if not product:
         bought = [h for h in history if h["kind"] == "purchase"]
@@ -191,7 +192,7 @@ def page_context(request: Request, t: Translate) -> dict[str, Any]:
         "product": product,
         "known_customer": model.recs.knows_customer(customer) if customer else False,
         "declined": customer in model.recs.no_consent,
-        "personal": model.personal(customer) if customer else False,
+        "personal": personal,
         "history": history,
         "items": items,
         "similar": similar,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,8 +31,9 @@ from pydantic import BaseModel, Field, StringConstraints
 from shopkeeper.access import ApiKey
 from shopkeeper.errors import ConfigError
 from shopkeeper.jobs import current_artifact
-from shopkeeper.service.deps import get_workspace, require
+from shopkeeper.service.deps import get_workspace, require, use_store
 from shopkeeper.service.errors import ApiError
+from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
 
 if TYPE_CHECKING:  # the recommend package (scikit-learn, implicit) loads on first use
@@ -74,33 +74,47 @@ class ServedModel:
     _users: pd.Index = field(init=False, repr=False)
     _occasions: np.ndarray = field(init=False, repr=False)
     _sample: str | None = field(init=False, repr=False)
-    for_customer: Callable[[str, int, str | None, int | None], tuple[dict[str, Any], ...]] = field(
-        init=False, repr=False
-    )
 
     def __post_init__(self) -> None:
         self._users = pd.Index(np.asarray(self.recs.data.users, dtype=object))
         self._occasions = np.asarray(self.recs.data.n_occasions())
-        # No answer cache: every request is scored, so measured latency is the real cost.
-        self.for_customer = self._for_customer
         self._sample = self._pick_sample()
 
     def _code(self, customer_id: str) -> int:
         return int(self.recs.data.user_codes([customer_id])[0])
 
-    def personal(self, customer_id: str) -> bool:
-        """Whether the customer's list is their own (known, consented, with history)."""
+    def personal(self, customer_id: str, *, recent: bool = False) -> bool:
+        """Whether the customer's list is their own: consented, with history (the
+        model's, or ``recent`` activity since training)."""
+        if customer_id in self.recs.no_consent:
+            return False
         code = self._code(customer_id)
-        known = code >= 0 and customer_id not in self.recs.no_consent
-        return bool(known and self._occasions[code] > 0)
+        return bool(recent or (code >= 0 and self._occasions[code] > 0))
 
-    def _for_customer(
-        self, customer_id: str, n: int, category: str | None, max_per_category: int | None
-    ) -> tuple[dict[str, Any], ...]:
+    def answer(
+        self,
+        store: Store | None,
+        customer_id: str,
+        n: int,
+        category: str | None = None,
+        max_per_category: int | None = None,
+    ) -> tuple[bool, list[dict[str, Any]]]:
+        """Whether the list is personal, and the list: with ``store``, the customer's
+        orders and events since training are folded in (no retraining, no cache:
+        every answer is scored)."""
+        recent = None
+        if store is not None and customer_id not in self.recs.no_consent:
+            from shopkeeper.recommend._source import recent_activity
+
+            since = self.recs.trained_until.to_pydatetime()
+            purchases, events = recent_activity(store, customer_id, since)
+            if len(purchases) or len(events):
+                recent = self.recs.recent_frame(purchases, events)
         found = self.recs.for_customer(
-            customer_id, n, category=category, max_per_category=max_per_category
+            customer_id, n, category=category, max_per_category=max_per_category, recent=recent
         )
-        return tuple(r.to_dict() for r in found)
+        personal = self.personal(customer_id, recent=recent is not None)
+        return personal, [r.to_dict() for r in found]
 
     def sample_customer(self) -> str | None:
         """A customer to show first: the consenting one with the most history."""
@@ -295,6 +309,7 @@ async def for_customer(
         Query(ge=1, le=MAX_N, description="At most this many products of one category."),
     ] = None,
     workspace: Workspace = Depends(get_workspace),
+    store: Store = Depends(use_store),
     _key: ApiKey = Depends(require("reader")),
 ) -> JSONResponse:
     """Personal when the customer has history and did not decline personalisation
@@ -306,12 +321,12 @@ async def for_customer(
     model = MODELS.ready(workspace)
     if model is None:
         model = await run_in_threadpool(_model, workspace)
-    items = model.for_customer(customer_id, n, category or None, max_per_category)
+    personal, items = model.answer(store, customer_id, n, category or None, max_per_category)
     return JSONResponse(
         {
             "customer_id": customer_id,
-            "personal": model.personal(customer_id),
-            "items": [dict(item) for item in items],
+            "personal": personal,
+            "items": items,
             "model_job": model.job_id,
         }
     )
