@@ -17,7 +17,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from shopkeeper.recommend._data import DEFAULT_EVENT_WEIGHTS, Interactions
 from shopkeeper.store import METADATA, Store
@@ -47,32 +47,43 @@ def _frame(store: Store, query: object, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+# Built once: a request runs them with its own parameters, skipping statement
+# construction (which costs more than the indexed lookups themselves).
+_RECENT_PURCHASES = (
+    select(_ORDERS.c.order_id, _LINES.c.product_id, _ORDERS.c.ordered_at)
+    .join(_LINES, _LINES.c.order_id == _ORDERS.c.order_id)
+    .where(_ORDERS.c.customer_id == bindparam("customer"))
+    .where(_ORDERS.c.ordered_at > bindparam("since"))
+    .where(func.coalesce(_ORDERS.c.status, "") != "cancelled")
+)
+_RECENT_EVENTS = (
+    select(_EVENTS.c.event_id, _EVENTS.c.event, _EVENTS.c.product_id, _EVENTS.c.at)
+    .where(_EVENTS.c.customer_id == bindparam("customer"))
+    .where(_EVENTS.c.at > bindparam("since"))
+    .where(_EVENTS.c.product_id.is_not(None))
+    .where(_EVENTS.c.event.in_(("view", "cart")))
+)
+
+
 def recent_activity(
     store: Store, customer_id: str, since: datetime
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """A customer's order lines and browse events after ``since`` (UTC, naive).
 
-    Both queries start from the time indexes, so they touch only what is new.
+    Returns ``(purchases, events)`` frames, or None when there is nothing new
+    (the common case, answered without building any frame). Both lookups go
+    through the customer index, in one connection.
     """
-    purchases = _frame(
-        store,
-        select(_ORDERS.c.order_id, _LINES.c.product_id, _ORDERS.c.ordered_at)
-        .join(_LINES, _LINES.c.order_id == _ORDERS.c.order_id)
-        .where(_ORDERS.c.ordered_at > since)
-        .where(_ORDERS.c.customer_id == customer_id)
-        .where(func.coalesce(_ORDERS.c.status, "") != "cancelled"),
-        ["order_id", "product_id", "at"],
+    args = {"customer": customer_id, "since": since}
+    with store.engine.connect() as conn:
+        bought = conn.execute(_RECENT_PURCHASES, args).all()
+        browsed = conn.execute(_RECENT_EVENTS, args).all()
+    if not bought and not browsed:
+        return None
+    return (
+        pd.DataFrame(bought, columns=["order_id", "product_id", "at"]),
+        pd.DataFrame(browsed, columns=["event_id", "event", "product_id", "at"]),
     )
-    events = _frame(
-        store,
-        select(_EVENTS.c.event_id, _EVENTS.c.event, _EVENTS.c.product_id, _EVENTS.c.at)
-        .where(_EVENTS.c.at > since)
-        .where(_EVENTS.c.customer_id == customer_id)
-        .where(_EVENTS.c.product_id.is_not(None))
-        .where(_EVENTS.c.event.in_(("view", "cart"))),
-        ["event_id", "event", "product_id", "at"],
-    )
-    return purchases, events
 
 
 def load_shop(

@@ -17,6 +17,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -74,10 +75,12 @@ class ServedModel:
     _users: pd.Index = field(init=False, repr=False)
     _occasions: np.ndarray = field(init=False, repr=False)
     _sample: str | None = field(init=False, repr=False)
+    _since: datetime = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._users = pd.Index(np.asarray(self.recs.data.users, dtype=object))
         self._occasions = np.asarray(self.recs.data.n_occasions())
+        self._since = self.recs.trained_until.to_pydatetime()
         self._sample = self._pick_sample()
 
     def _code(self, customer_id: str) -> int:
@@ -106,10 +109,9 @@ class ServedModel:
         if store is not None and customer_id not in self.recs.no_consent:
             from shopkeeper.recommend._source import recent_activity
 
-            since = self.recs.trained_until.to_pydatetime()
-            purchases, events = recent_activity(store, customer_id, since)
-            if len(purchases) or len(events):
-                recent = self.recs.recent_frame(purchases, events)
+            activity = recent_activity(store, customer_id, self._since)
+            if activity is not None:
+                recent = self.recs.recent_frame(*activity)
         found = self.recs.for_customer(
             customer_id, n, category=category, max_per_category=max_per_category, recent=recent
         )
