@@ -476,7 +476,8 @@ class Recommendations:
 
         ``purchases`` has ``order_id``, ``product_id`` and ``at``; ``events`` has
         ``event_id``, ``event`` (``view`` or ``cart``), ``product_id`` and ``at``.
-        Browse events weigh what they weigh in training.
+        Browse events weigh what they weigh in training; products the model
+        does not know (added since training) are left out.
         """
         from shopkeeper.recommend._data import DEFAULT_EVENT_WEIGHTS
 
@@ -500,7 +501,9 @@ class Recommendations:
                 "occasion": "e:" + kept["event_id"].astype(str),
             }
         )
-        return pd.concat([bought, browsed], ignore_index=True)
+        both = pd.concat([bought, browsed], ignore_index=True)
+        # Products added after training have no column in the model: left out.
+        return both[self.data.item_codes(both["product_id"].to_numpy()) >= 0]
 
     def _folded(self, customer_id: str, code: int, recent: pd.DataFrame) -> Interactions:
         """One customer's interactions: what the model learned plus ``recent``."""

@@ -17,7 +17,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import String, bindparam, func, literal, select, union_all
 
 from shopkeeper.recommend._data import DEFAULT_EVENT_WEIGHTS, Interactions
 from shopkeeper.store import METADATA, Store
@@ -47,21 +47,32 @@ def _frame(store: Store, query: object, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-# Built once: a request runs them with its own parameters, skipping statement
-# construction (which costs more than the indexed lookups themselves).
-_RECENT_PURCHASES = (
-    select(_ORDERS.c.order_id, _LINES.c.product_id, _ORDERS.c.ordered_at)
+# Built once: a request runs it with its own parameters, skipping statement
+# construction (which costs more than the indexed lookups themselves). One
+# statement for orders and events: a request pays for one round trip.
+_RECENT = union_all(
+    select(
+        literal("order").label("kind"),
+        _ORDERS.c.order_id.label("ref"),
+        literal(None, String).label("event"),
+        _LINES.c.product_id,
+        _ORDERS.c.ordered_at.label("at"),
+    )
     .join(_LINES, _LINES.c.order_id == _ORDERS.c.order_id)
     .where(_ORDERS.c.customer_id == bindparam("customer"))
     .where(_ORDERS.c.ordered_at > bindparam("since"))
-    .where(func.coalesce(_ORDERS.c.status, "") != "cancelled")
-)
-_RECENT_EVENTS = (
-    select(_EVENTS.c.event_id, _EVENTS.c.event, _EVENTS.c.product_id, _EVENTS.c.at)
+    .where(func.coalesce(_ORDERS.c.status, "") != "cancelled"),
+    select(
+        literal("event").label("kind"),
+        _EVENTS.c.event_id.label("ref"),
+        _EVENTS.c.event,
+        _EVENTS.c.product_id,
+        _EVENTS.c.at,
+    )
     .where(_EVENTS.c.customer_id == bindparam("customer"))
     .where(_EVENTS.c.at > bindparam("since"))
     .where(_EVENTS.c.product_id.is_not(None))
-    .where(_EVENTS.c.event.in_(("view", "cart")))
+    .where(_EVENTS.c.event.in_(("view", "cart"))),
 )
 
 
@@ -72,17 +83,27 @@ def recent_activity(
 
     Returns ``(purchases, events)`` frames, or None when there is nothing new
     (the common case, answered without building any frame). Both lookups go
-    through the customer index, in one connection.
+    through the customer index, in one statement.
     """
-    args = {"customer": customer_id, "since": since}
     with store.engine.connect() as conn:
-        bought = conn.execute(_RECENT_PURCHASES, args).all()
-        browsed = conn.execute(_RECENT_EVENTS, args).all()
-    if not bought and not browsed:
+        rows = conn.execute(_RECENT, {"customer": customer_id, "since": since}).all()
+    if not rows:
         return None
+    frame = pd.DataFrame(rows, columns=["kind", "ref", "event", "product_id", "at"])
+    orders = frame[frame["kind"] == "order"]
+    events = frame[frame["kind"] == "event"]
     return (
-        pd.DataFrame(bought, columns=["order_id", "product_id", "at"]),
-        pd.DataFrame(browsed, columns=["event_id", "event", "product_id", "at"]),
+        pd.DataFrame(
+            {"order_id": orders["ref"], "product_id": orders["product_id"], "at": orders["at"]}
+        ),
+        pd.DataFrame(
+            {
+                "event_id": events["ref"],
+                "event": events["event"],
+                "product_id": events["product_id"],
+                "at": events["at"],
+            }
+        ),
     )
 
 

@@ -112,6 +112,7 @@ class ServedModel:
             activity = recent_activity(store, customer_id, self._since)
             if activity is not None:
                 recent = self.recs.recent_frame(*activity)
+                recent = recent if len(recent) else None
         found = self.recs.for_customer(
             customer_id, n, category=category, max_per_category=max_per_category, recent=recent
         )
