@@ -209,7 +209,19 @@ def test_repeat_buyer_request_path_matches_batch_path(planted: Interactions) -> 
     model = RepeatBuyer(half_life=3.0, neighbours=5, alpha=0.6).fit(planted)
     batch = model.score(planted)
     assert planted.n_users > 8  # the batch takes the block path
-    for user in (0, 17, 33):
+    searched = {u: model.score(planted, np.array([u]))[0] for u in (0, 17, 33)}
+    # Neighbours found once for serving give the same answers as a fresh search.
+    model.prepare_serving(planted)
+    for user, row in searched.items():
+        np.testing.assert_allclose(row, batch[user], rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(
             model.score(planted, np.array([user]))[0], batch[user], rtol=1e-5, atol=1e-7
         )
+    # Only the prepared data uses them: with the prepared neighbours blanked out,
+    # the same customers scored from a copy of the data (as a customer with newer
+    # activity is) still get their neighbours' part, found afresh.
+    model._served_weights = model._served_weights.multiply(0).tocsr()
+    blanked = model.score(planted, np.array([0]))[0]
+    copy = planted.select(np.ones(len(planted.log), dtype=bool))
+    assert not np.allclose(blanked, batch[0])
+    np.testing.assert_allclose(model.score(copy, np.array([0]))[0], batch[0], rtol=1e-5)

@@ -131,6 +131,9 @@ class RepeatBuyer(Recommender):
         return sp.csr_matrix(sp.diags(1.0 / total) @ x, dtype=np.float32)
 
     def _fit(self, data: Interactions) -> None:
+        # Neighbours found for serving belong to one fit: a refit forgets them.
+        self._served_weights: sp.csr_matrix | None = None
+        self._served_rows: sp.csr_matrix | None = None
         if self.cycle > 0:
             self._fit_cycles(data)
         pop = data.item_popularity().astype(np.float64)
@@ -163,12 +166,20 @@ class RepeatBuyer(Recommender):
     def _neighbour_part(self, v: sp.csr_matrix, selves: np.ndarray | None) -> np.ndarray:
         """Mean vector of each row's most similar training users (ties at the cut kept)."""
         assert self._unit_t is not None
+        sim = self._similarities(v)
+        if v.shape[0] <= SMALL_BLOCK:
+            return self._few_neighbours(sim, selves)
+        return np.asarray(self._neighbour_weights(sim, selves) @ self._train)
+
+    def _similarities(self, v: sp.csr_matrix) -> sp.csr_matrix:
+        assert self._unit_t is not None
         norms = np.sqrt(np.asarray(v.multiply(v).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         # Through the items the customer has: only users sharing one are touched.
-        sim = sp.csr_matrix(sp.diags(1.0 / norms) @ v @ self._unit_t)
-        if v.shape[0] <= SMALL_BLOCK:
-            return self._few_neighbours(sim, selves)
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ v @ self._unit_t)
+
+    def _neighbour_weights(self, sim: sp.csr_matrix, selves: np.ndarray | None) -> sp.csr_matrix:
+        """Rows of 1/count over each user's neighbours: their mean is ``weights @ train``."""
         dense = sim.toarray()
         if selves is not None:
             # A training user is not their own neighbour.
@@ -180,7 +191,23 @@ class RepeatBuyer(Recommender):
         dense[dense > 0] = 1.0
         counts = dense.sum(axis=1, keepdims=True)
         counts[counts == 0] = 1.0
-        return np.asarray(sp.csr_matrix(dense / counts) @ self._train)
+        return sp.csr_matrix(dense / counts, dtype=np.float32)
+
+    def prepare_serving(self, data: Interactions) -> None:
+        """Find every training user's neighbours once, for answering one customer at a time.
+
+        Only answers from this very ``data`` (the model's own, unchanged) use
+        them; a customer with newer activity is still searched afresh.
+        """
+        if self._unit_t is None:
+            return
+        blocks = []
+        for start in range(0, data.n_users, BLOCK):
+            block = np.arange(start, min(start + BLOCK, data.n_users))
+            sim = self._similarities(self._vectors(data, block))
+            blocks.append(self._neighbour_weights(sim, block))
+        self._served_weights = sp.csr_matrix(sp.vstack(blocks))
+        self._served_rows = data.recency(self.half_life)
 
     def _few_neighbours(self, sim: sp.csr_matrix, selves: np.ndarray | None) -> np.ndarray:
         # The request path: the same neighbours as the block path, found among the
@@ -203,12 +230,18 @@ class RepeatBuyer(Recommender):
     def _score(self, data: Interactions, users: np.ndarray) -> np.ndarray:
         out = np.empty((len(users), data.n_items), dtype=np.float32)
         known = self._unit_t is not None and _same_users(data, self._users)
+        served_weights = self._served_weights if known else None
+        if served_weights is not None and data.recency(self.half_life) is not self._served_rows:
+            served_weights = None  # other data than the one prepared for: search afresh
         for start in range(0, len(users), BLOCK):
             block = users[start : start + BLOCK]
             v = self._vectors(data, block)
             s = (v.multiply(self._due_factor(data, block)) if self.cycle > 0 else v).toarray()
             if self._unit_t is not None:
-                nb = self._neighbour_part(v, block if known else None)
+                if served_weights is not None:
+                    nb = np.asarray(served_weights[block] @ self._train)
+                else:
+                    nb = self._neighbour_part(v, block if known else None)
                 s = self.alpha * s + (1.0 - self.alpha) * nb
             out[start : start + BLOCK] = s + self._tiebreak
         return out

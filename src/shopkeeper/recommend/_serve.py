@@ -43,7 +43,7 @@ from shopkeeper.recommend._popular import Popularity
 Repurchase = Literal["allow", "durable", "consumable"]
 #: Version of the pickled artifact; bump it when a model's fitted state changes
 #: shape, so that an old artifact asks for retraining instead of failing oddly.
-FORMAT = 3
+FORMAT = 4
 _REPURCHASE = ("allow", "durable", "consumable")
 
 

@@ -206,6 +206,10 @@ def build(
     metrics["weights"] = {m.name: w for m, w in zip(model.components, model.weights, strict=True)}
     say(0.8, "fitting on all data")
     model.fit(data)
+    say(0.9, "finding each customer's neighbours for serving")
+    for part, weight in zip(model.components, model.weights, strict=True):
+        if weight > 0 and isinstance(part, RepeatBuyer):
+            part.prepare_serving(data)
     similar = ItemKNN(k=100, weighting="cosine", input="binary").fit(data)
     content = ContentBased(shop.catalog).fit(data) if _has_text(shop.catalog) else None
     session = None
