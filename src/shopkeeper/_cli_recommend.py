@@ -80,12 +80,14 @@ def recommend(
             raise ConfigError(
                 "give exactly one of --customer, --similar, --bought-together or --session"
             )
-        recs = _load_recommender(Workspace.resolve(workspace))
+        ws = Workspace.resolve(workspace)
+        recs = _load_recommender(ws)
         if customer is not None:
-            items = recs.for_customer(customer, n, category=category)
+            # As the API answers: with the customer's activity since training.
+            personal, items = recs.answer(customer, n, store=Store.open(ws), category=category)
             title = f"for customer {customer}"
-            if not recs.knows_customer(customer):
-                title += " (unknown customer: popular products)"
+            if not personal:
+                title += " (not personal: popular products)"
         elif similar is not None:
             items, title = recs.similar_items(similar, n), f"similar to {similar}"
         elif together is not None:

@@ -15,13 +15,9 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit warns and slows down otherwise
-
 import numpy as np
-import pandas as pd
 import scipy.linalg as la
 import scipy.sparse as sp
 
@@ -37,8 +33,7 @@ DENSE_LIMIT = 64_000_000
 
 
 def _input(data: Interactions, kind: str) -> sp.csr_matrix:
-    if kind not in _INPUTS:
-        raise ConfigError(f"input must be one of {', '.join(_INPUTS)}, not {kind!r}")
+    _input_kind_ok(kind)
     return data.counts() if kind == "counts" else data.binary()
 
 
@@ -49,6 +44,13 @@ def _history(
     if half_life is None:
         return _input(data, kind)[users]
     return data.recency(half_life)[users]
+
+
+def _unit_rows(x: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit length (rows of zeros stay zero): cosine by dot product."""
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ x, dtype=np.float32)
 
 
 def _same_users(data: Interactions, users: np.ndarray) -> bool:
@@ -99,30 +101,21 @@ class RepeatBuyer(Recommender):
 
     def _due_factor(self, data: Interactions, users: np.ndarray) -> sp.csr_matrix:
         """Per (user in block, item bought): how due the item is, in (0, 1]."""
-        log = data.log
-        rows = log[log["purchase"].to_numpy() & np.isin(log["user"].to_numpy(), users)]
+        rep = data.repurchases()
+        rows = rep[np.isin(rep["user"].to_numpy(), users)]
         pos = np.full(data.n_users, -1, dtype=np.int64)
         pos[users] = np.arange(len(users))
-        occ = rows.drop_duplicates("occasion").sort_values(["user", "at"], kind="stable")
-        gaps = occ.groupby("user")["at"].diff().dt.total_seconds() / 86400.0
-        med_gap = gaps.groupby(occ["user"]).median()
-        last_visit = occ.groupby("user")["at"].max()
-        expected = last_visit + pd.to_timedelta(
-            med_gap.reindex(last_visit.index).fillna(self._median_gap), unit="D"
-        )
-        ui = rows.groupby(["user", "item"])["at"].agg(["max", "min", "count"]).reset_index()
-        span = (ui["max"] - ui["min"]).dt.total_seconds().to_numpy() / 86400.0
-        own_cycle = np.where(ui["count"] > 1, span / np.maximum(ui["count"] - 1, 1), np.nan)
-        cycle = np.where(np.isnan(own_cycle), self._item_cycle[ui["item"].to_numpy()], own_cycle)
-        since = (expected.reindex(ui["user"]).to_numpy() - ui["max"].to_numpy()) / np.timedelta64(
-            1, "D"
-        )
+        last_visit, user_gap, _ = data.visits()
+        user = rows["user"].to_numpy()
+        gap = np.where(np.isnan(user_gap[user]), self._median_gap, user_gap[user])
+        expected = last_visit[user] + (gap * 86400.0).astype("timedelta64[s]")
+        item = rows["item"].to_numpy()
+        own = rows["gap"].to_numpy()
+        cycle = np.where(np.isnan(own), self._item_cycle[item], own)
+        since = (expected - rows["last"].to_numpy()) / np.timedelta64(1, "D")
         ratio = np.clip(since / np.maximum(cycle, 1.0), 1e-3, 1e3)
         factor = np.where(np.isnan(ratio), 1.0, np.exp(-self.cycle * np.abs(np.log(ratio))))
-        return sp.csr_matrix(
-            (factor, (pos[ui["user"].to_numpy()], ui["item"].to_numpy())),
-            shape=(len(users), data.n_items),
-        )
+        return sp.csr_matrix((factor, (pos[user], item)), shape=(len(users), data.n_items))
 
     def _vectors(self, data: Interactions, users: np.ndarray) -> sp.csr_matrix:
         x = data.recency(self.half_life)[users]
@@ -140,28 +133,19 @@ class RepeatBuyer(Recommender):
         self._tiebreak = (1e-6 * pop / (pop.max() + 1.0)).astype(np.float32)
         if self.neighbours > 0 and self.alpha < 1.0:
             v = self._vectors(data, np.arange(data.n_users))
-            norms = np.sqrt(np.asarray(v.multiply(v).sum(axis=1)).ravel())
-            norms[norms == 0] = 1.0
-            unit = sp.csr_matrix(sp.diags(1.0 / norms) @ v, dtype=np.float32)
             # Kept transposed, in CSR (items x users): a customer's similarity to
             # everyone then reads only the rows of the items they have.
-            self._unit_t: sp.csr_matrix | None = sp.csr_matrix(unit.T)
+            self._unit_t: sp.csr_matrix | None = sp.csr_matrix(_unit_rows(v).T)
             self._train = v
             self._users = data.users
         else:
             self._unit_t = None
 
     def _fit_cycles(self, data: Interactions) -> None:
-        log = data.log[data.log["purchase"]]
-        occ = log.drop_duplicates("occasion").sort_values(["user", "at"], kind="stable")
-        gaps = occ.groupby("user")["at"].diff().dt.total_seconds() / 86400.0
-        self._median_gap = float(np.nanmedian(gaps)) if gaps.notna().any() else 7.0
-        ui = log.groupby(["user", "item"])["at"].agg(["max", "min", "count"]).reset_index()
-        span = (ui["max"] - ui["min"]).dt.total_seconds() / 86400.0
-        per = (span / (ui["count"] - 1)).where(ui["count"] > 1)
-        cycle = per.groupby(ui["item"]).median()
-        self._item_cycle = np.full(data.n_items, np.nan)
-        self._item_cycle[cycle.index.to_numpy()] = cycle.to_numpy()
+        # Item cycles and the usual gap between visits come from the fit; a
+        # customer's own gaps come from the data scored.
+        self._median_gap = data.visits()[2]
+        self._item_cycle = data.item_cycle_days().copy()
 
     def _neighbour_part(self, v: sp.csr_matrix, selves: np.ndarray | None) -> np.ndarray:
         """Mean vector of each row's most similar training users (ties at the cut kept)."""
@@ -173,10 +157,8 @@ class RepeatBuyer(Recommender):
 
     def _similarities(self, v: sp.csr_matrix) -> sp.csr_matrix:
         assert self._unit_t is not None
-        norms = np.sqrt(np.asarray(v.multiply(v).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
         # Through the items the customer has: only users sharing one are touched.
-        return sp.csr_matrix(sp.diags(1.0 / norms) @ v @ self._unit_t)
+        return sp.csr_matrix(_unit_rows(v) @ self._unit_t)
 
     def _neighbour_weights(self, sim: sp.csr_matrix, selves: np.ndarray | None) -> sp.csr_matrix:
         """Rows of 1/count over each user's neighbours: their mean is ``weights @ train``."""

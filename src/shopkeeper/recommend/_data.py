@@ -45,6 +45,9 @@ class Interactions:
     users: np.ndarray
     items: np.ndarray
     log: pd.DataFrame
+    # Derived matrices and tables, built on first use. They travel with a pickle
+    # on purpose: a served model finds its own fit's matrices (by identity) and
+    # takes the fast path; with a fresh cache it takes the general one.
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- construction -------------------------------------------------------
@@ -172,6 +175,61 @@ class Interactions:
         if key not in self._cache:
             bought = self.log["purchase"].to_numpy()
             self._cache[key] = self.select(bought)._matrix(np.ones(int(bought.sum()), np.float32))
+        return self._cache[key]
+
+    # -- purchase cycles -----------------------------------------------------
+
+    def repurchases(self) -> pd.DataFrame:
+        """Per (user, item) ever bought: ``last`` purchase time, ``count`` of
+        orders holding it and ``gap``, the user's mean days between those orders
+        (NaN when bought once)."""
+        key = ("repurchases",)
+        if key not in self._cache:
+            bought = self.log[self.log["purchase"].to_numpy()]
+            ui = bought.groupby(["user", "item"])["at"].agg(["max", "min", "count"])
+            ui = ui.reset_index()
+            span = (ui["max"] - ui["min"]).dt.total_seconds().to_numpy() / 86400.0
+            count = ui["count"].to_numpy()
+            gap = np.where(count > 1, span / np.maximum(count - 1, 1), np.nan)
+            self._cache[key] = pd.DataFrame(
+                {
+                    "user": ui["user"].to_numpy(),
+                    "item": ui["item"].to_numpy(),
+                    "last": ui["max"].to_numpy(),
+                    "count": count,
+                    "gap": gap,
+                }
+            )
+        return self._cache[key]
+
+    def item_cycle_days(self) -> np.ndarray:
+        """Per item: its typical repurchase cycle, the median over users who bought
+        it more than once of their mean gap; NaN when nobody bought it twice."""
+        key = ("item_cycles",)
+        if key not in self._cache:
+            rep = self.repurchases()
+            cycle = rep.loc[rep["gap"].notna()].groupby("item")["gap"].median()
+            out = np.full(self.n_items, np.nan)
+            out[cycle.index.to_numpy()] = cycle.to_numpy()
+            self._cache[key] = out
+        return self._cache[key]
+
+    def visits(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """Per user: last purchase occasion and median days between purchase
+        occasions (NaT / NaN when unknown), and the median gap over everyone."""
+        key = ("visits",)
+        if key not in self._cache:
+            bought = self.log[self.log["purchase"].to_numpy()]
+            occ = bought.drop_duplicates("occasion").sort_values(["user", "at"], kind="stable")
+            gaps = occ.groupby("user")["at"].diff().dt.total_seconds() / 86400.0
+            per_gap = gaps.groupby(occ["user"]).median()
+            last = occ.groupby("user")["at"].max()
+            last_at = np.full(self.n_users, np.datetime64("NaT"), dtype="datetime64[ns]")
+            last_at[last.index.to_numpy()] = last.to_numpy()
+            user_gap = np.full(self.n_users, np.nan)
+            user_gap[per_gap.index.to_numpy()] = per_gap.to_numpy()
+            overall = float(np.nanmedian(gaps)) if gaps.notna().any() else 7.0
+            self._cache[key] = (last_at, user_gap, overall)
         return self._cache[key]
 
     # -- matrices -----------------------------------------------------------

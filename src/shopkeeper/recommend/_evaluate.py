@@ -187,19 +187,24 @@ def score_lists(
     return users, lists, time.perf_counter() - start
 
 
-def list_metrics(lists: np.ndarray, users: np.ndarray, fold: Fold, k: int) -> dict[str, float]:
-    """Ranking and exposure figures at ``k`` of lists for ``users`` (codes of the fold)."""
+def list_metrics(
+    lists: np.ndarray, users: np.ndarray, fold: Fold, ks: int | Sequence[int]
+) -> dict[str, float]:
+    """Ranking and exposure figures at each K of lists for ``users`` (codes of the fold)."""
+    ks = [ks] if isinstance(ks, int) else list(ks)
     truth = [fold.truth[int(u)] for u in users]
-    out = ranking_metrics(lists, truth, [k], n_items=fold.train.n_items)
-    out.update(
-        exposure_metrics(
-            lists,
-            k,
-            candidates=fold.candidates,
-            item_users=np.asarray(fold.train.binary().sum(axis=0)).ravel(),
-            n_users=fold.train.n_users,
+    out = ranking_metrics(lists, truth, ks, n_items=fold.train.n_items)
+    item_users = np.asarray(fold.train.binary().sum(axis=0)).ravel()
+    for k in ks:
+        out.update(
+            exposure_metrics(
+                lists,
+                k,
+                candidates=fold.candidates,
+                item_users=item_users,
+                n_users=fold.train.n_users,
+            )
         )
-    )
     return out
 
 
@@ -247,37 +252,18 @@ def evaluate(
     allow = allowed or (lambda f: f.candidates)
     kmax = max(ks)
     rows = []
-    item_users = np.asarray((fold.train.binary()).sum(axis=0)).ravel()
+    exclude = exclusion(fold.train, repeats, durable)
+    val_exclude = exclusion(val.train, repeats, durable) if val is not None else None
     for cand in candidates:
         params: dict[str, Any] = cand.grid[0]
         val_ndcg = None
         if val is not None and len(cand.grid) > 1:
-            params, val_ndcg = tune(
-                cand,
-                val,
-                k=10,
-                exclude=exclusion(val.train, repeats, durable),
-                allowed=allow,
-                log=log,
-            )
+            params, val_ndcg = tune(cand, val, k=10, exclude=val_exclude, allowed=allow, log=log)
         start = time.perf_counter()
         model = cand.make(**params).fit(fold.train)
         train_s = time.perf_counter() - start
-        users, lists, top_s = score_lists(
-            model, fold, kmax, exclude=exclusion(fold.train, repeats, durable), allowed=allow(fold)
-        )
-        truth = [fold.truth[u] for u in users]
-        metrics = ranking_metrics(lists, truth, ks, n_items=fold.train.n_items)
-        for k in ks:
-            metrics.update(
-                exposure_metrics(
-                    lists,
-                    k,
-                    candidates=fold.candidates,
-                    item_users=item_users,
-                    n_users=fold.train.n_users,
-                )
-            )
+        users, lists, top_s = score_lists(model, fold, kmax, exclude=exclude, allowed=allow(fold))
+        metrics = list_metrics(lists, users, fold, ks)
         rows.append(Row(cand.label, dict(params), metrics, val_ndcg, train_s, top_s))
         if log:
             log(f"{cand.label}: ndcg@10 {metrics.get('ndcg@10', float('nan')):.4f}")

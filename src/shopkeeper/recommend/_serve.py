@@ -13,8 +13,9 @@ CLI and the API answer from. Scoring comes from the fitted model; the
 3. **Repurchase rules** per category (prefix match): ``durable`` products a
    customer bought are not shown again; ``consumable`` ones are shown again
    once due, i.e. when the days since the customer's last purchase reach
-   ``due_fraction`` of the product's typical repurchase cycle (the median gap
-   between repeat purchases over all customers); ``allow`` shows them freely.
+   ``due_fraction`` of the product's typical repurchase cycle (the median,
+   over customers who bought it more than once, of their mean gap between
+   purchases: ``Interactions.item_cycle_days``); ``allow`` shows them freely.
 4. **Business boosts**, explicit and off by default: ``margin_boost`` multiplies
    a score by ``1 + margin_boost * margin_share`` (margin share = (price - cost)
    / price); ``new_arrival_boost`` adds to products first sold within
@@ -39,6 +40,7 @@ from shopkeeper.recommend._base import Recommender, normalise_rows
 from shopkeeper.recommend._data import Interactions
 from shopkeeper.recommend._hybrid import Hybrid
 from shopkeeper.recommend._popular import Popularity
+from shopkeeper.store import Store
 
 Repurchase = Literal["allow", "durable", "consumable"]
 #: Version of the pickled artifact; bump it when a model's fitted state changes
@@ -176,29 +178,19 @@ class Recommendations:
         first[first_sale.index.to_numpy()] = first_sale.to_numpy()
         cutoff = np.datetime64(self._end - pd.Timedelta(days=self.rules.new_arrival_days))
         self._new = np.isnat(first) | (first >= cutoff)
-        # Typical repurchase cycle per item: median gap between a customer's
-        # successive purchases of it, over every customer who bought it twice.
-        per = bought.drop_duplicates(["user", "item", "occasion"]).sort_values(
-            ["user", "item", "at"], kind="stable"
-        )
-        same = (per["user"].to_numpy()[1:] == per["user"].to_numpy()[:-1]) & (
-            per["item"].to_numpy()[1:] == per["item"].to_numpy()[:-1]
-        )
-        gaps = np.diff(per["at"].to_numpy().astype("datetime64[s]").astype(np.int64)) / 86400.0
-        frame = pd.DataFrame({"item": per["item"].to_numpy()[1:][same], "gap": gaps[same]})
-        cycle = frame.groupby("item")["gap"].median()
-        self._cycle = np.full(self.data.n_items, np.nan)
-        self._cycle[cycle.index.to_numpy()] = cycle.to_numpy()
-        self._bought = sp.csr_matrix(
-            (
-                np.ones(len(bought), dtype=np.float32),
-                (bought["user"].to_numpy(), bought["item"].to_numpy()),
-            ),
+        # The log's rows by customer: a request folding in new activity reads
+        # one customer's rows by position.
+        self._user_order = np.argsort(log["user"].to_numpy(), kind="stable")
+        self._user_sorted = log["user"].to_numpy()[self._user_order]
+        self._cycle = self.data.item_cycle_days()
+        self._bought = self.data.purchase_counts()
+        # Day of each customer's last purchase of each product, for the "due" rule.
+        rep = self.data.repurchases()
+        days = rep["last"].to_numpy().astype("datetime64[s]").astype(np.float64) / 86400.0
+        self._last_day = sp.csr_matrix(
+            (days, (rep["user"].to_numpy(), rep["item"].to_numpy())),
             shape=(self.data.n_users, self.data.n_items),
         )
-        self._bought.sum_duplicates()
-        last = bought.groupby(["user", "item"])["at"].max()
-        self._last_bought = last
 
     def _prepare_bought_together(self) -> None:
         log = self.data.log
@@ -259,8 +251,8 @@ class Recommendations:
         code = int(self.data.user_codes([str(customer_id)])[0])
         if code < 0:
             return []
-        log = self.data.log
-        rows = log[log["user"] == code].sort_values("at", ascending=False).head(limit)
+        rows = self.data.log.iloc[self._rows_of(code)]
+        rows = rows.sort_values("at", ascending=False).head(limit)
         return [
             {
                 "product_id": str(self.data.items[i]),
@@ -325,6 +317,39 @@ class Recommendations:
             reasons = ["popular in the shop (no history yet)"] * len(picks)
         return [self._rec(i, scores[i], r) for i, r in zip(picks, reasons, strict=True)]
 
+    def is_personal(self, customer_id: str, *, recent: bool = False) -> bool:
+        """Whether the customer's list is their own: consented, with history (the
+        model's, or ``recent`` activity since training)."""
+        if str(customer_id) in self.no_consent:
+            return False
+        code = int(self.data.user_codes([str(customer_id)])[0])
+        return bool(recent or (code >= 0 and self.data.n_occasions()[code] > 0))
+
+    def answer(
+        self,
+        customer_id: str,
+        n: int = 10,
+        *,
+        store: Store | None = None,
+        category: str | None = None,
+        max_per_category: int | None = None,
+    ) -> tuple[bool, list[Recommendation]]:
+        """Whether the list is personal, and the list. With ``store``, the
+        customer's orders and events since training are read and folded in."""
+        recent = None
+        if store is not None and str(customer_id) not in self.no_consent:
+            from shopkeeper.recommend._source import recent_activity
+
+            since = self.trained_until.to_pydatetime()
+            activity = recent_activity(store, str(customer_id), since)
+            if activity is not None:
+                recent = self.recent_frame(*activity)
+                recent = recent if len(recent) else None
+        found = self.for_customer(
+            customer_id, n, category=category, max_per_category=max_per_category, recent=recent
+        )
+        return self.is_personal(customer_id, recent=recent is not None), found
+
     def similar_items(self, product_id: str, n: int = 10) -> list[Recommendation]:
         """Products like this one: bought by the same customers, or close in text when new."""
         item = self._item(product_id)
@@ -353,7 +378,6 @@ class Recommendations:
         """Products in the same baskets: confidence P(other | this), lift as tie-break."""
         item = self._item(product_id)
         row = self._pair_counts[item].toarray().ravel().astype(np.float64)
-        together = row.copy()
         row[item] = 0.0
         base = self._item_baskets[item]
         if base == 0:
@@ -368,7 +392,7 @@ class Recommendations:
             self._rec(
                 i,
                 score[i],
-                f"in {int(together[i])} of the {int(base)} orders with this product "
+                f"in {int(row[i])} of the {int(base)} orders with this product "
                 f"({confidence[i]:.0%}, lift {lift[i]:.1f})",
             )
             for i in picks
@@ -389,10 +413,14 @@ class Recommendations:
         if len(out) < n:
             # A visitor with no usable views gets what is popular now.
             seen = {r.product_id for r in out} | {str(p) for p in recent}
-            for r in self.for_customer("", n=n + len(seen)):
+            for r in self.popular(n + len(seen)):
                 if r.product_id not in seen and len(out) < n:
                     out.append(r)
         return out
+
+    def popular(self, n: int = 10, *, category: str | None = None) -> list[Recommendation]:
+        """The non-personal list (recent popularity), after the eligibility rules."""
+        return self.for_customer("", n, category=category)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -414,8 +442,8 @@ class Recommendations:
         consumable = items[rule == "consumable"]
         if len(consumable):
             when = pd.Timestamp(now) if now is not None else self._end
-            last = self._last_bought.loc[code].reindex(consumable).to_numpy()
-            days = (np.datetime64(when) - last.astype("datetime64[ns]")) / np.timedelta64(1, "D")
+            today = np.datetime64(when, "s").astype(np.float64) / 86400.0
+            days = today - self._last_day[code].toarray().ravel()[consumable]
             cycle = self._cycle[consumable]
             due = np.isnan(cycle) | (days >= self.rules.due_fraction * cycle)
             blocked[consumable[~due]] = True
@@ -507,7 +535,7 @@ class Recommendations:
 
     def _folded(self, customer_id: str, code: int, recent: pd.DataFrame) -> Interactions:
         """One customer's interactions: what the model learned plus ``recent``."""
-        old = self.data.log[self.data.log["user"] == code] if code >= 0 else self.data.log[:0]
+        old = self.data.log.iloc[self._rows_of(code)]
         known = pd.DataFrame(
             {
                 "product_id": self.data.items[old["item"].to_numpy()],
@@ -528,6 +556,13 @@ class Recommendations:
             users=[customer_id],
             items=self.data.items,
         )
+
+    def _rows_of(self, code: int) -> np.ndarray:
+        """Positions in the log of one customer's rows, without scanning the log."""
+        if code < 0:
+            return np.zeros(0, dtype=np.int64)
+        start, end = np.searchsorted(self._user_sorted, [code, code + 1])
+        return self._user_order[start:end]
 
     def _blocked_recent(self, data: Interactions, now: pd.Timestamp | None) -> np.ndarray:
         """Durables bought since training are not offered again either."""

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shopkeeper.errors import ConfigError
 from shopkeeper.jobs import JobContext, JobOutcome, register
 from shopkeeper.recommend._base import Recommender
 from shopkeeper.recommend._collab import ALS, EASE, ItemKNN, RepeatBuyer
@@ -42,6 +43,8 @@ from shopkeeper.recommend._source import ShopData, load_shop
 log = logging.getLogger(__name__)
 
 ARTIFACT = "recommender.pkl"
+#: The standard models the hybrid blends (content only when the catalog has text).
+BLENDED = ("repeat", "item_knn", "ease", "als", "content")
 
 
 def _has_text(catalog: pd.DataFrame | None) -> bool:
@@ -129,8 +132,8 @@ def run_evaluation(
 ) -> list[dict[str, Any]]:
     """Every standard model and baseline, tuned on ``val``, plus the hybrid, on ``fold``.
 
-    Returns one row per model (the evaluation table), best NDCG@10 first in
-    the models' order of the standard set, the hybrid last.
+    Returns one row per model (the evaluation table), in the standard set's
+    order, the hybrid last.
     """
     rules = rules or ServingRules()
     say = log_fn or (lambda line: None)
@@ -140,7 +143,7 @@ def run_evaluation(
     # The hybrid blends the tuned models; its weights are learned on val.
     tuned: dict[str, Recommender] = {}
     for cand, row in zip(cands, rows, strict=True):
-        if cand.label in ("repeat", "item_knn", "ease", "als", "content"):
+        if cand.label in BLENDED:
             tuned[cand.label] = cand.make(**row.params)
     exclude_seen = repeats == "exclude"
     model, value = hybrid_candidate(tuned, val, exclude_seen=exclude_seen, log_fn=say)
@@ -162,7 +165,7 @@ def build(
     say = progress or (lambda share, message: None)
     data = shop.interactions
     if not data.log["purchase"].any():
-        raise_no_purchases()
+        raise ConfigError("the store holds no purchases to learn from; load orders first")
     metrics: dict[str, Any] = {"customers": int(data.n_users), "products": int(data.n_items)}
     started = time.perf_counter()
     say(0.05, "holding out the latest purchases for validation")
@@ -172,7 +175,7 @@ def build(
     exclude = exclusion(val.train, "rules", _durable_mask(shop, rules, data))
     tuned: dict[str, Recommender] = {}
     table: list[dict[str, Any]] = []
-    wanted = ("popularity", "own history", "repeat", "item_knn", "ease", "als")
+    wanted = ("popularity", "own history", *(b for b in BLENDED if b != "content"))
     cands = {c.label: c for c in standard_candidates(shop.catalog, quick=quick)}
     for n, label in enumerate(wanted):
         say(0.1 + 0.5 * n / len(wanted), f"tuning {label}")
@@ -211,7 +214,11 @@ def build(
         if weight > 0 and isinstance(part, RepeatBuyer):
             part.prepare_serving(data)
     similar = ItemKNN(k=100, weighting="cosine", input="binary").fit(data)
-    content = ContentBased(shop.catalog).fit(data) if _has_text(shop.catalog) else None
+    content = None
+    if "content" in tuned:
+        # The blend's own content model when it has a weight (fitted above).
+        content = tuned["content"] if metrics["weights"].get("content") else None
+        content = content or ContentBased(shop.catalog).fit(data)
     session = None
     if len(shop.sessions):
         session = SessionTransitions(shop.sessions).fit(data)
@@ -239,12 +246,6 @@ def _table_row(label: str, params: dict[str, Any], figures: dict[str, float]) ->
         "params": {k: v for k, v in params.items() if isinstance(v, int | float | str | None)},
         **{k: round(float(figures[k]), 4) for k in keys if k in figures},
     }
-
-
-def raise_no_purchases() -> None:
-    from shopkeeper.errors import ConfigError
-
-    raise ConfigError("the store holds no purchases to learn from; load orders first")
 
 
 def _durable_mask(shop: ShopData, rules: ServingRules, data: Interactions) -> np.ndarray:

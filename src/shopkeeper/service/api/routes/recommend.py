@@ -17,7 +17,6 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -75,24 +74,15 @@ class ServedModel:
     _users: pd.Index = field(init=False, repr=False)
     _occasions: np.ndarray = field(init=False, repr=False)
     _sample: str | None = field(init=False, repr=False)
-    _since: datetime = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._users = pd.Index(np.asarray(self.recs.data.users, dtype=object))
         self._occasions = np.asarray(self.recs.data.n_occasions())
-        self._since = self.recs.trained_until.to_pydatetime()
         self._sample = self._pick_sample()
 
-    def _code(self, customer_id: str) -> int:
-        return int(self.recs.data.user_codes([customer_id])[0])
-
-    def personal(self, customer_id: str, *, recent: bool = False) -> bool:
-        """Whether the customer's list is their own: consented, with history (the
-        model's, or ``recent`` activity since training)."""
-        if customer_id in self.recs.no_consent:
-            return False
-        code = self._code(customer_id)
-        return bool(recent or (code >= 0 and self._occasions[code] > 0))
+    def personal(self, customer_id: str) -> bool:
+        """Whether the customer's list is their own, from what the model learned."""
+        return self.recs.is_personal(customer_id)
 
     def answer(
         self,
@@ -102,21 +92,12 @@ class ServedModel:
         category: str | None = None,
         max_per_category: int | None = None,
     ) -> tuple[bool, list[dict[str, Any]]]:
-        """Whether the list is personal, and the list: with ``store``, the customer's
-        orders and events since training are folded in (no retraining, no cache:
-        every answer is scored)."""
-        recent = None
-        if store is not None and customer_id not in self.recs.no_consent:
-            from shopkeeper.recommend._source import recent_activity
-
-            activity = recent_activity(store, customer_id, self._since)
-            if activity is not None:
-                recent = self.recs.recent_frame(*activity)
-                recent = recent if len(recent) else None
-        found = self.recs.for_customer(
-            customer_id, n, category=category, max_per_category=max_per_category, recent=recent
+        """Whether the list is personal, and the list, with the customer's orders
+        and events since training folded in (no retraining, no cache: every
+        answer is scored)."""
+        personal, found = self.recs.answer(
+            customer_id, n, store=store, category=category, max_per_category=max_per_category
         )
-        personal = self.personal(customer_id, recent=recent is not None)
         return personal, [r.to_dict() for r in found]
 
     def sample_customer(self) -> str | None:
