@@ -7,23 +7,26 @@ without importing the numerical stack; heavy imports happen inside commands.
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table as RichTable
 
-from shopkeeper.cli import JsonOpt, WorkspaceOpt, _errors, _print_json, app, console, err
+from shopkeeper.cli import (
+    JsonOpt,
+    WorkspaceOpt,
+    _errors,
+    _print_json,
+    app,
+    console,
+    err,
+    evaluate_app,
+    scratch_store,
+)
 from shopkeeper.errors import ConfigError
 from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
-
-evaluate_app = typer.Typer(
-    help="Measure a capability offline on any folder in the data contract.",
-    no_args_is_help=True,
-)
-app.add_typer(evaluate_app, name="evaluate")
 
 
 def _load_recommender(ws: Workspace) -> Any:
@@ -171,7 +174,6 @@ def evaluate_recommend(
       shopkeeper evaluate recommend --data exports/ --test-from 2024-11-01 --json
       shopkeeper evaluate recommend --data exports/ --test-last 0.2 --repeats exclude
     """
-    from shopkeeper.ingest import load_folder
     from shopkeeper.recommend import load_shop
     from shopkeeper.recommend._evaluate import (
         default_test_from,
@@ -187,14 +189,8 @@ def evaluate_recommend(
             raise ConfigError("give --test-from or --test-last, not both")
         if repeats not in ("allow", "exclude", "rules"):
             raise ConfigError(f"--repeats must be allow, exclude or rules, not {repeats!r}")
-        if not data.is_dir():
-            raise ConfigError(f"--data {str(data)!r} is not a folder")
-        with tempfile.TemporaryDirectory(prefix="shopkeeper-eval-") as tmp:
-            store = Store(f"sqlite:///{Path(tmp) / 'eval.db'}")
-            store.create()
-            load_folder(data, store)
+        with scratch_store(data) as store:
             shop = load_shop(store)
-            store.engine.dispose()
         inter = shop.interactions
         if test_last is not None:
             fold = split_last_fraction(inter, test_last)

@@ -742,8 +742,33 @@ def jobs(
         console.print(grid)
 
 
+@contextmanager
+def scratch_store(data: Path) -> Iterator[Store]:
+    """Load a folder of contract files into a throw-away SQLite store, as ingest would."""
+    import tempfile
+
+    from shopkeeper.errors import ConfigError
+
+    if not data.is_dir():
+        raise ConfigError(f"--data {str(data)!r} is not a folder")
+    with tempfile.TemporaryDirectory(prefix="shopkeeper-eval-") as tmp:
+        store = Store(f"sqlite:///{Path(tmp) / 'eval.db'}")
+        store.create()
+        try:
+            load_folder(data, store)
+            yield store
+        finally:
+            store.engine.dispose()
+
+
+evaluate_app = typer.Typer(
+    help="Measure a capability offline on any folder in the data contract.",
+    no_args_is_help=True,
+)
+app.add_typer(evaluate_app, name="evaluate")
+
 # Capabilities' commands live in their own modules; importing them registers them.
-from shopkeeper import _cli_recommend  # noqa: E402, F401
+from shopkeeper import _cli_customers, _cli_recommend  # noqa: E402, F401
 
 
 def main() -> None:
