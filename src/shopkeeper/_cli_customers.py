@@ -8,6 +8,7 @@ contract files. Heavy imports happen inside the commands.
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -206,6 +207,9 @@ def clv(
 def propensity(top: TopOpt = 10, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """Who will buy in the next N days: the out-of-time check, deciles and drivers.
 
+    Also the session model: the probability that a browsing session ends in a
+    purchase, checked on the latest fifth of the shop's sessions.
+
     [bold]Examples[/bold]
 
       shopkeeper customers propensity
@@ -221,6 +225,7 @@ def propensity(top: TopOpt = 10, workspace: WorkspaceOpt = None, as_json: JsonOp
                     "ok": True,
                     **p.summary(),
                     "top": _records(best[["propensity", "orders", "recency_days"]]),
+                    "sessions": None if an.sessions is None else an.sessions.summary(),
                 }
             )
             return
@@ -252,6 +257,16 @@ def propensity(top: TopOpt = 10, workspace: WorkspaceOpt = None, as_json: JsonOp
         )
         rows = [[d["feature"], d["importance_mean"]] for d in p.drivers[:10]]
         console.print(_table("What drives the score", ["feature", "AUC drop"], rows))
+        if an.sessions is not None:
+            ses = an.sessions
+            rows = [
+                [kind, r["roc_auc"], r["pr_auc"], r["brier"], r["log_loss"], r["fit_s"]]
+                for kind, r in ses.evaluation.items()
+            ]
+            title = f"Sessions ending in a purchase: {ses.sessions:,}, tested from {ses.test_from}"
+            console.print(
+                _table(title, ["model", "ROC-AUC", "PR-AUC", "Brier", "log-loss", "fit s"], rows)
+            )
 
 
 @customers_app.command("rules")
@@ -497,3 +512,68 @@ def _date(text: str, option: str) -> Any:
         return pd.Timestamp(text).normalize()
     except ValueError as exc:
         raise ConfigError(f"{option} must be a date like 1997-09-30, not {text!r}") from exc
+
+
+@evaluate_app.command("sessions")
+def evaluate_sessions(
+    file: Annotated[Path, typer.Option("--file", "-f", help="A CSV of session features.")],
+    target: Annotated[
+        str, typer.Option("--target", "-t", help="The yes/no column: did it end in a purchase?")
+    ] = "Revenue",
+    categorical: Annotated[
+        str | None,
+        typer.Option("--categorical", help="Comma-separated columns to treat as categories."),
+    ] = None,
+    folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds.", min=2)] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the folds.")] = 42,
+    as_json: JsonOpt = False,
+) -> None:
+    """Session purchase propensity on any table of sessions, by stratified cross-validation.
+
+    Every shopkeeper model kind (logistic, boosting, blend) is fitted on the
+    same folds and scored by ROC-AUC, PR-AUC, Brier score and log-loss. The
+    UCI Online Shoppers layout is recognised as it is.
+
+    [bold]Examples[/bold]
+
+      shopkeeper evaluate sessions --file online_shoppers_intention.csv
+      shopkeeper evaluate sessions --file sessions.csv --target converted --json
+    """
+    from shopkeeper.customers import PropensityModel, cross_validate
+    from shopkeeper.customers._sessions import read_session_table
+
+    with _errors(as_json):
+        cats = [c.strip() for c in (categorical or "").split(",") if c.strip()]
+        X, y = read_session_table(file, target, cats)
+        rows = []
+        for kind in ("logistic", "boosting", "blend"):
+            result = cross_validate(
+                partial(PropensityModel, kind=kind, seed=0), X, y, folds=folds, seed=seed
+            )
+            rows.append(
+                {
+                    "model": kind,
+                    **{k: round(v, 4) for k, v in result["mean"].items()},
+                    "fit_s": round(result["fit_seconds"], 2),
+                }
+            )
+        payload = {
+            "ok": True,
+            "file": str(file),
+            "sessions": len(y),
+            "positive_rate": round(float(y.mean()), 4),
+            "folds": folds,
+            "models": rows,
+        }
+        if as_json:
+            _print_json(payload)
+            return
+        console.print(f"{len(y):,} sessions, {y.mean():.1%} ended in a purchase; {folds} folds")
+        cols = ["roc_auc", "pr_auc", "brier", "log_loss", "fit_s"]
+        console.print(
+            _table(
+                "Mean over folds",
+                ["model", *cols],
+                [[r["model"], *[r[c] for c in cols]] for r in rows],
+            )
+        )

@@ -114,6 +114,9 @@ def test_the_job_scores_every_customer_and_recovers_the_truth(
     cv = analytics.rules.cv
     assert 0.5 < cv["tree"]["accuracy"] <= cv["boosting"]["accuracy"] + 0.05
     assert {"gender", "age_band"} <= set(analytics.fairness["groups"])
+    # The session model, tested on the latest fifth of the shop's own sessions.
+    assert analytics.sessions is not None
+    assert analytics.sessions.evaluation[analytics.sessions.kind]["roc_auc"] > 0.7
 
 
 def test_cli_commands_read_the_job(shop: tuple[Path, Path, dict]) -> None:

@@ -34,6 +34,7 @@ from shopkeeper.customers._history import CustomerHistory
 from shopkeeper.customers._propensity import CustomerPropensity, train_customer_propensity
 from shopkeeper.customers._rfm import movement_summary, rfm_scores, segment_movement, segment_sizes
 from shopkeeper.customers._rules import HighValueRules, high_value_rules
+from shopkeeper.customers._sessions import SessionPropensity, train_session_propensity
 from shopkeeper.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ class CustomerAnalytics:
     segments: list[dict[str, Any]]
     movement: dict[str, Any]
     fairness: dict[str, Any]
+    sessions: SessionPropensity | None = None
     format: int = FORMAT
     notes: list[str] = field(default_factory=list)
 
@@ -162,6 +164,10 @@ class CustomerAnalytics:
         if totals:
             out["holdout_relative_error"] = totals.get("relative_error")
             out["holdout_mae"] = totals.get("mae")
+        if self.sessions is not None:
+            sev = self.sessions.evaluation[self.sessions.kind]
+            out["session_auc"] = round(float(sev["roc_auc"]), 4)
+            out["session_brier"] = round(float(sev["brier"]), 4)
         if self.rules is not None:
             cv = self.rules.cv
             out["rules_accuracy"] = round(cv["tree"]["accuracy"], 4)
@@ -188,12 +194,18 @@ def analyse(
     history: CustomerHistory,
     settings: AnalyticsSettings | None = None,
     *,
+    sessions: pd.DataFrame | None = None,
     progress: Progress | None = None,
 ) -> CustomerAnalytics:
-    """Every score and check for the customers in ``history`` at its last day."""
+    """Every score and check for the customers in ``history`` at its last day.
+
+    ``sessions`` (from :func:`~shopkeeper.customers._sessions.load_sessions`)
+    adds the session purchase model; without it, or with too few sessions,
+    there is none.
+    """
     cfg = settings or AnalyticsSettings()
     say = progress or (lambda _m, _i, _n: None)
-    steps = 7
+    steps = 8
     as_of = history.end
     say("lifetime value", 0, steps)
     summary = rfm_summary(history.orders, as_of, period_days=1.0)
@@ -237,6 +249,13 @@ def analyse(
     rules, notes = _rules(scores, features, cfg)
     say("fairness", 6, steps)
     fairness = _fairness(history, propensity, scores)
+    say("sessions", 7, steps)
+    notes_s, session_model = [], None
+    if sessions is not None:
+        try:
+            session_model = train_session_propensity(sessions, seed=cfg.seed)
+        except ConfigError as exc:
+            notes_s.append(f"no session model: {exc}")
     say("done", steps, steps)
     return CustomerAnalytics(
         cfg,
@@ -250,7 +269,8 @@ def analyse(
         segments,
         movement,
         fairness,
-        notes=notes,
+        sessions=session_model,
+        notes=notes + notes_s,
     )
 
 

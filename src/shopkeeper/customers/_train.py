@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from shopkeeper.customers._analytics import AnalyticsSettings, CustomerAnalytics, analyse
 from shopkeeper.customers._history import load_history
+from shopkeeper.customers._sessions import load_sessions
 from shopkeeper.errors import ConfigError
 from shopkeeper.jobs import JobContext, JobOutcome, current_artifact, register
 from shopkeeper.store import METADATA, Store
@@ -25,11 +26,13 @@ def train_job(ctx: JobContext) -> JobOutcome:
     settings = AnalyticsSettings.from_params(dict(ctx.params))
     ctx.progress(0.01, "reading orders, customers and activity")
     history = load_history(ctx.store)
+    ctx.progress(0.06, "reading sessions")
+    sessions = load_sessions(ctx.store)
 
     def step(message: str, done: int, total: int) -> None:
         ctx.progress(0.1 + 0.88 * done / total, message)
 
-    analytics = analyse(history, settings, progress=step)
+    analytics = analyse(history, settings, sessions=sessions, progress=step)
     analytics.save(ctx.artifact_dir / ARTIFACT)
     # A plain table beside the pickle, for people who open the folder.
     analytics.scores.to_csv(ctx.artifact_dir / SCORES, float_format="%.6g")
