@@ -187,13 +187,15 @@ def train_session_propensity(
     fitted: dict[str, PropensityModel] = {}
     for kind in kinds:
         started = time.perf_counter()
-        model = PropensityModel(kind=kind, seed=seed).fit(X_train, y_train)  # type: ignore[arg-type]
+        # Three inner folds: with tens of thousands of sessions each fold is large enough.
+        model = PropensityModel(kind=kind, seed=seed, folds=3)  # type: ignore[arg-type]
+        model.fit(X_train, y_train)
         report = classification_report(y_test, model.predict_proba(X_test))
         report["fit_s"] = round(time.perf_counter() - started, 2)
         evaluation[kind] = report
         fitted[kind] = model
     best = min(evaluation, key=lambda k: evaluation[k]["brier"])
-    rows = np.random.default_rng(seed).permutation(len(X_test))[:5_000]
+    rows = np.random.default_rng(seed).permutation(len(X_test))[:3_000]
     drivers = fitted[best].drivers(X_test.iloc[rows], y_test[rows], n_repeats=3)
     return SessionPropensity(
         kind=best,
