@@ -1,14 +1,17 @@
 """The dashboard: server-rendered pages of the shop's figures, recommendations and jobs.
 
 ``router`` holds the pages (``/``, ``/login``, ``/logout``, ``/overview``,
-``/products``, ``/customers``, ``/recommendations``, ``/data-quality``,
-``/jobs``) and the Plotly script; ``STATIC_DIR`` is the folder the app serves
-at ``/static``. Pages need a user logged in with an API key (kept as its key id
-in the signed session cookie); labels come in English or Chinese
-(``?lang=en|zh``, remembered in the ``lang`` cookie).
+``/products``, ``/customers``, ``/customer-value``, ``/recommendations``,
+``/data-quality``, ``/jobs``) and the Plotly script; ``STATIC_DIR`` is the
+folder the app serves at ``/static``. Pages need a user logged in with an API
+key (kept as its key id in the signed session cookie); labels come in English
+or Chinese (``?lang=en|zh``, remembered in the ``lang`` cookie).
 """
 
-from shopkeeper.service.dashboard import _recommend  # noqa: F401  (adds /recommendations)
+from shopkeeper.service.dashboard import (
+    _customers_value,  # noqa: F401  (adds /customer-value)
+    _recommend,  # noqa: F401  (adds /recommendations)
+)
 from shopkeeper.service.dashboard._pages import PLOTLY_PATH, STATIC_DIR, TEMPLATE_DIR, router
 
 __all__ = ["PLOTLY_PATH", "STATIC_DIR", "TEMPLATE_DIR", "router"]

@@ -358,3 +358,143 @@ def cohort_sizes(cohorts: Sequence[dict[str, Any]], t: Translate) -> str | None:
     )
     fig.update_layout(xaxis={"type": "category"})
     return _style(fig, height=260, legend=False)
+
+
+# -- customer value -------------------------------------------------------------------------
+
+
+def segment_sizes(segments: Sequence[dict[str, Any]], t: Translate) -> str | None:
+    """Customers per RFM segment as horizontal bars, the segments' display order top down."""
+    rows = [s for s in segments if s.get("customers")][::-1]
+    if not rows:
+        return None
+    names = [str(s["segment"]) for s in rows]
+    labels = [t(f"cvalue.segment.{n}") for n in names]
+    fig = go.Figure(
+        go.Bar(
+            x=[s["customers"] for s in rows],
+            y=names,
+            orientation="h",
+            marker={"color": BLUE},
+            customdata=[
+                [label, s.get("revenue_share") or 0.0]
+                for label, s in zip(labels, rows, strict=True)
+            ],
+            hovertemplate=(
+                "%{customdata[0]}: %{x:,}<br>"
+                + t("cvalue.revenue_share")
+                + " %{customdata[1]:.1%}<extra></extra>"
+            ),
+        )
+    )
+    fig.update_layout(
+        # Keyed by segment name, labelled in the page's language.
+        yaxis={"type": "category", "tickmode": "array", "tickvals": names, "ticktext": labels},
+        xaxis={"title": {"text": t("cvalue.customers")}, "rangemode": "tozero"},
+    )
+    return _style(fig, height=340, legend=False, left=130)
+
+
+def clv_histogram(bins: Sequence[dict[str, Any]], t: Translate) -> str | None:
+    """Buyers per lifetime-value band; the last band holds everyone above it."""
+    if not bins:
+        return None
+    fig = go.Figure(
+        go.Bar(
+            x=[(b["low"] + b["high"]) / 2 for b in bins],
+            y=[b["customers"] for b in bins],
+            width=[(b["high"] - b["low"]) * 0.95 for b in bins],
+            marker={"color": [AMBER if b.get("open") else TEAL for b in bins]},
+            customdata=[[b["label"]] for b in bins],
+            hovertemplate="%{customdata[0]}: %{y:,}<extra>" + t("cvalue.buyers") + "</extra>",
+        )
+    )
+    fig.update_layout(
+        xaxis={"title": {"text": t("cvalue.clv")}, "tickformat": "~s", "rangemode": "tozero"},
+        yaxis={"title": {"text": t("cvalue.buyers")}, "rangemode": "tozero"},
+        bargap=0,
+    )
+    return _style(fig, height=300, legend=False)
+
+
+def propensity_deciles(deciles: Sequence[dict[str, Any]], t: Translate) -> str | None:
+    """Observed purchase rate per score decile (bars) and the mean score (markers)."""
+    if not deciles:
+        return None
+    x = [str(d["decile"]) for d in deciles]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=[d["observed_rate"] for d in deciles],
+            name=t("cvalue.observed_rate"),
+            marker={"color": BLUE},
+            hovertemplate="%{y:.1%}<extra>" + t("cvalue.observed_rate") + "</extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[d["mean_score"] for d in deciles],
+            name=t("cvalue.mean_score"),
+            mode="lines+markers",
+            line={"color": AMBER, "width": 2},
+            hovertemplate="%{y:.1%}<extra>" + t("cvalue.mean_score") + "</extra>",
+        )
+    )
+    fig.update_layout(
+        xaxis={"type": "category", "title": {"text": t("cvalue.decile")}},
+        yaxis={"tickformat": ".0%", "rangemode": "tozero"},
+        hovermode="x unified",
+    )
+    return _style(fig, height=300)
+
+
+def calibration(evaluation: dict[str, dict[str, Any]], chosen: str, t: Translate) -> str | None:
+    """Observed rate against mean predicted probability per bin, per model kind.
+
+    The kind in use is drawn strong, the others light; the dashed diagonal is
+    perfect calibration.
+    """
+    kinds = [k for k, ev in evaluation.items() if ev.get("calibration")]
+    if not kinds:
+        return None
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name=t("cvalue.perfect"),
+            line={"color": SLATE, "width": 1, "dash": "dash"},
+            hoverinfo="skip",
+        )
+    )
+    colours = {"logistic": TEAL, "boosting": BLUE, "blend": ROSE}
+    for kind in sorted(kinds, key=lambda k: k == chosen):  # the chosen one on top
+        bins = evaluation[kind]["calibration"]
+        strong = kind == chosen
+        fig.add_trace(
+            go.Scatter(
+                x=[b["mean_predicted"] for b in bins],
+                y=[b["observed_rate"] for b in bins],
+                mode="lines+markers",
+                name=t(f"cvalue.kind.{kind}"),
+                opacity=1.0 if strong else 0.45,
+                line={"color": colours.get(kind, SLATE), "width": 3 if strong else 1.5},
+                customdata=[[b["count"]] for b in bins],
+                hovertemplate=(
+                    t("cvalue.predicted")
+                    + " %{x:.1%} · "
+                    + t("cvalue.observed_rate")
+                    + " %{y:.1%} · %{customdata[0]:,}<extra>"
+                    + t(f"cvalue.kind.{kind}")
+                    + "</extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        xaxis={"title": {"text": t("cvalue.predicted")}, "tickformat": ".0%", "range": [0, 1]},
+        yaxis={"title": {"text": t("cvalue.observed_rate")}, "tickformat": ".0%", "range": [0, 1]},
+    )
+    return _style(fig, height=320)

@@ -62,6 +62,12 @@ NAV = (
         "M17 11a3 3 0 1 0 0-6M22 21a6 6 0 0 0-4-5.6",
     ),
     (
+        "customer_value",
+        "/customer-value",
+        "nav.customer_value",
+        "M6 3h12l4 6-10 12L2 9zM2 9h20M12 21L8 9l4-6 4 6",
+    ),
+    (
         "recommendations",
         "/recommendations",
         "nav.recommendations",

@@ -1,6 +1,7 @@
 """One module per capability, each exposing ``router``; ``ROUTERS`` is what the app mounts."""
 
 from shopkeeper.service.api.routes import (
+    customer_analytics,
     customers,
     events,
     figures,
@@ -15,6 +16,8 @@ from shopkeeper.service.api.routes import (
 ROUTERS = [
     health.router,
     products.router,
+    # Before customers: its /customers/{customer_id} would take /customers/segments.
+    customer_analytics.router,
     customers.router,
     orders.router,
     events.router,
