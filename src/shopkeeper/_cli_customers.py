@@ -71,29 +71,52 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 
 
 @customers_app.command("segments")
-def segments(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+def segments(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Compare with this date (reads the store; default: the "
+            "job's, 90 days before its last day).",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--to", help="The later date (with --from; default: the data's end)."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """RFM segments: size, revenue and how customers moved since an earlier date.
 
     Scores R, F and M run 1-5 within the shop's own customers; the segment
     follows from R and the average of F and M by the rules in
-    docs/customers.md (champions, loyal, ..., lost).
+    docs/customers.md (champions, loyal, ..., lost). Each date is scored on
+    the customers who had ordered by then.
 
     [bold]Examples[/bold]
 
       shopkeeper customers segments
+      shopkeeper customers segments --from 2024-06-30 --to 2024-12-31
       shopkeeper customers segments --json | jq '.segments[] | {segment, customers}'
     """
     with _errors(as_json):
-        _, an = _analytics(workspace)
+        if since is not None or until is not None:
+            from shopkeeper.customers import load_history
+            from shopkeeper.customers._analytics import segments_between
+
+            if since is None:
+                raise ConfigError("--to needs --from: the earlier date to compare with")
+            ws = Workspace.resolve(workspace)
+            history = load_history(Store.open(ws))
+            end = history.end if until is None else _date(until, "--to")
+            sizes, movement = segments_between(history, _date(since, "--from"), end)
+            as_of = str(end.date())
+        else:
+            _, an = _analytics(workspace)
+            sizes, movement, as_of = an.segments, an.movement, str(an.as_of.date())
         if as_json:
-            _print_json(
-                {
-                    "ok": True,
-                    "as_of": str(an.as_of.date()),
-                    "segments": an.segments,
-                    "movement": an.movement,
-                }
-            )
+            _print_json({"ok": True, "as_of": as_of, "segments": sizes, "movement": movement})
             return
         rows = [
             [
@@ -104,16 +127,16 @@ def segments(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
                 f"{s['revenue_share']:.1%}",
                 s["mean_recency_days"],
             ]
-            for s in an.segments
+            for s in sizes
         ]
         console.print(
             _table(
-                f"Segments on {an.as_of.date()}",
+                f"Segments on {as_of}",
                 ["segment", "customers", "share", "revenue", "revenue share", "mean recency d"],
                 rows,
             )
         )
-        mv = an.movement
+        mv = movement
         if "summary" in mv:
             rows = [
                 [
@@ -270,7 +293,13 @@ def propensity(top: TopOpt = 10, workspace: WorkspaceOpt = None, as_json: JsonOp
 
 
 @customers_app.command("rules")
-def rules(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+def rules(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Also write the rules as text here.")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """High-value customers in rules a marketer can read, and what readability costs.
 
     A depth-3 decision tree predicts who is in the top fifth by lifetime
@@ -280,6 +309,8 @@ def rules(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
         _, an = _analytics(workspace)
         if an.rules is None:
             raise ConfigError("; ".join(an.notes) or "no high-value rules were fitted")
+        if out is not None:
+            out.write_text(an.rules.text() + "\n", encoding="utf-8")
         if as_json:
             _print_json({"ok": True, **an.rules.to_dict(), "notes": an.notes})
             return
@@ -466,6 +497,11 @@ def evaluate_clv(
             spend = GammaGamma().fit_summary(summary)
             assert spend.info is not None
             payload["spend"] = spend.info.to_dict()
+            repeat = summary[summary["frequency"] > 0]
+            # Gamma-Gamma assumes spend per order does not depend on how often one buys.
+            payload["spend"]["frequency_monetary_correlation"] = round(
+                float(repeat["frequency"].corr(repeat["monetary"])), 4
+            )
         except ConfigError as exc:
             payload["spend"] = {"skipped": str(exc)}
         if out is not None:

@@ -206,3 +206,34 @@ def test_evaluate_clv_on_a_contract_folder(shop: tuple[Path, Path, dict]) -> Non
         app, ["evaluate", "clv", "--data", str(shop[0]), "--calibration-end", "2030-01-01"]
     )
     assert late.exit_code == 2 and "must come after the calibration end" in late.output
+
+
+def test_segment_movement_between_two_chosen_dates(shop: tuple[Path, Path, dict]) -> None:
+    ws = str(shop[1])
+    result = runner.invoke(
+        app,
+        ["customers", "segments", "-w", ws, "--from", "2024-08-31", "--to", "2024-10-31", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["as_of"] == "2024-10-31" and payload["movement"]["from"] == "2024-08-31"
+    summary = payload["movement"]["summary"]
+    after = sum(row["after"] for row in summary)
+    assert after == sum(row["customers"] for row in payload["segments"])
+    for row in summary:
+        assert row["before"] == row["stayed"] + row["moved_up"] + row["moved_down"] + row["left"]
+    backwards = runner.invoke(
+        app, ["customers", "segments", "-w", ws, "--from", "2024-10-31", "--to", "2024-08-31"]
+    )
+    assert backwards.exit_code == 2 and "must come before" in backwards.output
+
+
+def test_job_parameters_are_checked_by_name_and_type(shop: tuple[Path, Path, dict]) -> None:
+    ws = str(shop[1])
+    for params, message in (
+        ('{"horizon": 3}', "unknown customers parameters ['horizon']"),
+        ('{"horizon_days": "a week"}', "horizon_days='a week' must be a whole number"),
+        ('{"high_value_share": 2}', "high_value_share must be between 0 and 1"),
+    ):
+        result = runner.invoke(app, ["train", "customers", "-w", ws, "--params", params, "--json"])
+        assert result.exit_code == 1 and message in result.stdout, result.stdout

@@ -94,10 +94,20 @@ class AnalyticsSettings:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> AnalyticsSettings:
+        """Settings from job parameters: unknown names and wrong types are refused."""
+        defaults = cls()
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(params) - known)
         if unknown:
             raise ConfigError(f"unknown customers parameters {unknown}; known: {sorted(known)}")
+        for name, value in params.items():
+            want = type(getattr(defaults, name))
+            fits = isinstance(value, want) and not isinstance(value, bool)
+            if want is float and isinstance(value, int) and not isinstance(value, bool):
+                fits = True
+            if not fits:
+                what = {int: "a whole number", float: "a number", str: "text"}[want]
+                raise ConfigError(f"customers parameter {name}={value!r} must be {what}")
         return cls(**params)
 
 
@@ -354,29 +364,54 @@ def _segments(
     )
     sizes = segment_sizes(now).round(4).to_dict(orient="records")
     earlier = as_of - cfg.movement_days * DAY
-    before_orders = history.orders[history.orders["at"] < earlier + DAY]
-    if before_orders.empty:
-        return sizes, {"skipped": f"no orders by {earlier.date()}"}
-    by = before_orders.groupby("customer_id")
-    before = pd.DataFrame(
+    try:
+        return sizes, _movement(_rfm_at(history, earlier), now, earlier, as_of)
+    except ConfigError as exc:
+        return sizes, {"skipped": str(exc)}
+
+
+def _rfm_at(history: CustomerHistory, day: pd.Timestamp) -> pd.DataFrame:
+    """RFM scores of the customers who had ordered by the end of ``day``."""
+    limit = day.normalize() + DAY
+    orders = history.orders[history.orders["at"] < limit]
+    if orders.empty:
+        raise ConfigError(f"no orders by {day.date()}")
+    by = orders.groupby("customer_id")
+    summary = pd.DataFrame(
         {
-            "recency_days": ((earlier + DAY - by["at"].max()) / DAY).to_numpy(),
+            "recency_days": ((limit - by["at"].max()) / DAY).to_numpy(),
             "frequency": by.size().to_numpy(),
             "monetary": by["value"].sum().to_numpy(),
         },
         index=by.size().index,
     )
-    before = rfm_scores(before.rename_axis("customer_id").reset_index())
-    matrix = segment_movement(before, now)
-    summary = movement_summary(matrix)
-    return sizes, {
-        "from": str(earlier.date()),
-        "to": str(as_of.date()),
+    return rfm_scores(summary.rename_axis("customer_id").reset_index())
+
+
+def _movement(
+    before: pd.DataFrame, after: pd.DataFrame, first: pd.Timestamp, second: pd.Timestamp
+) -> dict[str, Any]:
+    matrix = segment_movement(before, after)
+    return {
+        "from": str(first.date()),
+        "to": str(second.date()),
         "matrix": {
             str(r): {str(c): int(v) for c, v in row.items()} for r, row in matrix.iterrows()
         },
-        "summary": summary.to_dict(orient="records"),
+        "summary": movement_summary(matrix).to_dict(orient="records"),
     }
+
+
+def segments_between(
+    history: CustomerHistory, first: pd.Timestamp | str, second: pd.Timestamp | str
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Segment sizes at ``second`` and how customers moved since ``first`` (both dates)."""
+    start, end = pd.Timestamp(first).normalize(), pd.Timestamp(second).normalize()
+    if start >= end:
+        raise ConfigError(f"the first date {start.date()} must come before the second {end.date()}")
+    after = _rfm_at(history, end)
+    sizes = segment_sizes(after).round(4).to_dict(orient="records")
+    return sizes, _movement(_rfm_at(history, start), after, start, end)
 
 
 def _rules(

@@ -48,6 +48,8 @@ class Condition:
             return f"{self.field} {self.op} {self.value:g}%"
         if self.op == "in":
             return f"{self.field} in {', '.join(str(v) for v in self.value)}"
+        if isinstance(self.value, float):
+            return f"{self.field} {self.op} {self.value:g}"
         return f"{self.field} {self.op} {self.value}"
 
     def to_dict(self) -> dict[str, Any]:
