@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,7 +35,7 @@ from sqlalchemy import select
 
 from shopkeeper.access import ApiKey
 from shopkeeper.errors import ConfigError
-from shopkeeper.jobs import current_artifact
+from shopkeeper.service.api._artifacts import ArtifactCache
 from shopkeeper.service.deps import get_workspace, require, use_store
 from shopkeeper.service.errors import ApiError
 from shopkeeper.store import METADATA, Store
@@ -51,8 +49,6 @@ log = logging.getLogger("shopkeeper.service")
 router = APIRouter(prefix="/customers", tags=["customer analytics"])
 
 KIND = "customers"
-#: Workspaces whose analytics one process keeps loaded (one artifact each).
-KEPT_WORKSPACES = 8
 MAX_LIST = 1_000
 MAX_PREVIEW = 500
 MAX_CONDITIONS = 20
@@ -160,59 +156,17 @@ class ServedAnalytics:
         }
 
 
-class _Served:
-    """The analytics in service per workspace, loaded once and replaced when a new one is."""
+def _load_analytics(job_id: str, path: Path) -> ServedAnalytics:
+    from shopkeeper.customers import CustomerAnalytics
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._served: OrderedDict[Path, ServedAnalytics] = OrderedDict()
-        self._failed: dict[Path, Path] = {}  # the artifact that could not be loaded, per kind
-
-    def get(self, workspace: Workspace) -> ServedAnalytics | None:
-        folder = current_artifact(workspace, KIND)
-        if folder is None:
-            return None
-        path = folder / _artifact_name()
-        key = workspace.models_dir / KIND
-        found = self._served.get(key)
-        if found is not None and found.path == path:
-            return found
-        with self._lock:
-            found = self._served.get(key)
-            if found is None or found.path != path:
-                if not path.is_file():
-                    return None
-                if self._failed.get(key) == path:  # tried once: not again on every request
-                    raise _unusable(folder.name)
-                try:
-                    found = self._load(folder.name, path)
-                except ApiError:
-                    self._failed[key] = path
-                    raise
-                self._failed.pop(key, None)
-                self._served[key] = found
-            self._served.move_to_end(key)
-            while len(self._served) > KEPT_WORKSPACES:
-                self._served.popitem(last=False)
-        return found
-
-    @staticmethod
-    def _load(job_id: str, path: Path) -> ServedAnalytics:
-        from shopkeeper.customers import CustomerAnalytics
-
-        try:
-            analytics = CustomerAnalytics.load(path)
-        except Exception as exc:
-            # An unreadable file or one written by another version: only a new run helps.
-            log.error("the customer analytics %s cannot be served: %r", path, exc)
-            raise _unusable(job_id) from exc
-        log.info("customer analytics %s loaded", job_id)
-        return ServedAnalytics(job_id=job_id, path=path, analytics=analytics)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._served.clear()
-            self._failed.clear()
+    try:
+        analytics = CustomerAnalytics.load(path)
+    except Exception as exc:
+        # An unreadable file or one written by another version: only a new run helps.
+        log.error("the customer analytics %s cannot be served: %r", path, exc)
+        raise _unusable(job_id) from exc
+    log.info("customer analytics %s loaded", job_id)
+    return ServedAnalytics(job_id=job_id, path=path, analytics=analytics)
 
 
 def _unusable(job_id: str) -> ApiError:
@@ -223,7 +177,7 @@ def _unusable(job_id: str) -> ApiError:
     )
 
 
-SERVED = _Served()
+SERVED: ArtifactCache[ServedAnalytics] = ArtifactCache(KIND, _artifact_name, _load_analytics)
 
 
 def served_analytics(workspace: Workspace) -> ServedAnalytics | None:

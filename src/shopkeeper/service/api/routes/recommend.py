@@ -14,8 +14,6 @@ matrices are filled before it serves, so concurrent requests only read it.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -30,7 +28,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from shopkeeper.access import ApiKey
 from shopkeeper.errors import ConfigError
-from shopkeeper.jobs import current_artifact
+from shopkeeper.service.api._artifacts import ArtifactCache
 from shopkeeper.service.deps import get_workspace, require, use_store
 from shopkeeper.service.errors import ApiError
 from shopkeeper.store import Store
@@ -46,8 +44,6 @@ router = APIRouter(prefix="/recommend", tags=["recommend"])
 KIND = "recommend"
 MAX_N = 100
 MAX_RECENT = 50
-#: Workspaces whose model one process keeps loaded (one model each).
-KEPT_WORKSPACES = 8
 
 NO_MODEL = (
     "no recommend model has been trained yet: run 'shopkeeper train recommend' "
@@ -126,69 +122,19 @@ class ServedModel:
             self.recs.bought_together(str(items[0]), 10)
 
 
-class _Models:
-    """The model in service per workspace, loaded once and replaced when a new one is."""
+def _load_model(job_id: str, path: Path) -> ServedModel:
+    from shopkeeper.recommend import Recommendations
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._served: OrderedDict[Path, ServedModel] = OrderedDict()
-        self._failed: dict[Path, Path] = {}  # the artifact that could not be served, per kind
-
-    def ready(self, workspace: Workspace) -> ServedModel | None:
-        """The model in service if it is loaded and still current; never loads one."""
-        folder = current_artifact(workspace, KIND)
-        found = self._served.get(workspace.models_dir / KIND)
-        if folder is None or found is None or found.path != folder / _artifact_name():
-            return None
-        return found
-
-    def get(self, workspace: Workspace) -> ServedModel | None:
-        folder = current_artifact(workspace, KIND)
-        if folder is None:
-            return None
-        path = folder / _artifact_name()
-        key = workspace.models_dir / KIND
-        found = self._served.get(key)
-        if found is not None and found.path == path:
-            return found
-        with self._lock:
-            found = self._served.get(key)
-            if found is None or found.path != path:
-                if not path.is_file():
-                    return None
-                if self._failed.get(key) == path:  # tried once: not again on every request
-                    raise _unusable(folder.name)
-                try:
-                    found = self._load(folder.name, path)
-                except ApiError:
-                    self._failed[key] = path
-                    raise
-                self._failed.pop(key, None)
-                self._served[key] = found
-            self._served.move_to_end(key)
-            while len(self._served) > KEPT_WORKSPACES:
-                self._served.popitem(last=False)
-        return found
-
-    @staticmethod
-    def _load(job_id: str, path: Path) -> ServedModel:
-        from shopkeeper.recommend import Recommendations
-
-        try:
-            served = ServedModel(job_id=job_id, path=path, recs=Recommendations.load(path))
-            served.warm()
-        except Exception as exc:
-            # An unreadable file, or one pickled by another version of the code
-            # that cannot answer with this one: only a new training run helps.
-            log.error("the recommend model %s cannot be served: %r", path, exc)
-            raise _unusable(job_id) from exc
-        log.info("recommend model %s loaded", job_id)
-        return served
-
-    def clear(self) -> None:
-        with self._lock:
-            self._served.clear()
-            self._failed.clear()
+    try:
+        served = ServedModel(job_id=job_id, path=path, recs=Recommendations.load(path))
+        served.warm()
+    except Exception as exc:
+        # An unreadable file, or one pickled by another version of the code
+        # that cannot answer with this one: only a new training run helps.
+        log.error("the recommend model %s cannot be served: %r", path, exc)
+        raise _unusable(job_id) from exc
+    log.info("recommend model %s loaded", job_id)
+    return served
 
 
 def _unusable(job_id: str) -> ApiError:
@@ -199,7 +145,7 @@ def _unusable(job_id: str) -> ApiError:
     )
 
 
-MODELS = _Models()
+MODELS: ArtifactCache[ServedModel] = ArtifactCache(KIND, _artifact_name, _load_model)
 
 
 def served_model(workspace: Workspace) -> ServedModel | None:
