@@ -104,6 +104,7 @@ def job_kind(name: str) -> JobKind:
 
 def _import_capabilities() -> None:
     # Capabilities register their job kinds when imported.
+    import shopkeeper.basket._analysis
     import shopkeeper.customers._train
     import shopkeeper.figures
     import shopkeeper.recommend._train  # noqa: F401
