@@ -341,10 +341,15 @@ def association_rules(
     sure = conf >= 1 - 1e-12
     conviction = np.full(len(conf), np.inf)
     conviction[~sure] = (1 - s_c[~sure]) / (1 - conf[~sure])
+    # Each itemset's tuple is built once; rules only index into them.
+    named = np.empty(len(itemsets), dtype=object)
+    used = np.unique(np.concatenate([ante, cons]))
+    for s in used:
+        named[s] = itemsets.itemset(int(s))
     frame = pd.DataFrame(
         {
-            "antecedent": [itemsets.itemset(a) for a in ante],
-            "consequent": [itemsets.itemset(c) for c in cons],
+            "antecedent": named[ante],
+            "consequent": named[cons],
             "antecedent_support": s_a,
             "consequent_support": s_c,
             "support": s_x,
