@@ -52,7 +52,10 @@ BasisOpt = Annotated[
     str,
     typer.Option("--basis", help="Count support over orders (baskets) or distinct customers."),
 ]
-MaxSizeOpt = Annotated[int, typer.Option("--max-size", help="Most items in an itemset.", min=1)]
+MaxSizeOpt = Annotated[
+    int | None,
+    typer.Option("--max-size", help="Most items in an itemset (default: no bound).", min=1),
+]
 TopOpt = Annotated[int, typer.Option("--top", "-n", help="Rows to show.", min=1)]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Also write all rows as CSV.")]
 

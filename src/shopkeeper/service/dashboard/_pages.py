@@ -73,6 +73,7 @@ NAV = (
         "nav.recommendations",
         "M12 3l2.6 5.6 6.1.7-4.5 4.2 1.2 6L12 16.6l-5.4 2.9 1.2-6-4.5-4.2 6.1-.7z",
     ),
+    ("baskets", "/baskets", "nav.baskets", "M3 9h18l-2 11H5zM8 9l4-6M16 9l-4-6M9 13v4M15 13v4"),
     (
         "data_quality",
         "/data-quality",

@@ -24,6 +24,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.customers": ("Customers", "客户"),
     "nav.customer_value": ("Customer value", "客户价值"),
     "nav.recommendations": ("Recommendations", "推荐"),
+    "nav.baskets": ("Baskets", "购物篮"),
     "nav.data_quality": ("Data quality", "数据质量"),
     "nav.jobs": ("Jobs & models", "任务与模型"),
     "nav.logout": ("Log out", "退出登录"),
@@ -256,6 +257,96 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rec.model.hybrid": ("Hybrid", "混合模型"),
     "rec.model.popularity": ("Popularity", "热销"),
     "rec.model.trending": ("Trending", "趋势"),
+    # baskets
+    "basket.title": ("Baskets", "购物篮分析"),
+    "basket.subtitle": ("From the basket analysis of job", "来自购物篮分析，计算任务"),
+    "basket.period": ("orders from", "订单区间"),
+    "basket.no_analysis": (
+        "No basket analysis has been computed yet.",
+        "尚未计算购物篮分析。",
+    ),
+    "basket.no_analysis.how": (
+        "Run it from the command line, or run the basket job on the Jobs page "
+        "(operator key), or POST /api/v1/jobs with kind basket:",
+        "可在命令行运行，或在“任务与模型”页面运行 basket 任务（需运营密钥），"
+        "或调用 POST /api/v1/jobs 并指定 kind 为 basket：",
+    ),
+    "basket.card.orders": ("Orders analysed", "分析订单数"),
+    "basket.card.itemsets": ("Frequent itemsets", "频繁项集"),
+    "basket.card.rules": ("Association rules", "关联规则"),
+    "basket.card.bundles": ("Candidate bundles", "候选组合套餐"),
+    "basket.network": ("Products that sell together", "经常一起售出的商品"),
+    "basket.network.hint": (
+        "the {n} pairs bought together in the most orders",
+        "共同出现订单数最多的 {n} 组商品",
+    ),
+    "basket.network.legend": (
+        "Dot size: orders holding the product; colour: its top category; "
+        "line width: lift of the pair. Hover for titles and figures.",
+        "圆点大小：包含该商品的订单数；颜色：一级类目；连线粗细：该组合的提升度。"
+        "悬停可查看商品名称与数据。",
+    ),
+    "basket.rules": ("Top rules", "最强关联规则"),
+    "basket.rules.hint": (
+        "{shown} of {total} rules, highest lift first",
+        "共 {total} 条规则，按提升度从高到低显示前 {shown} 条",
+    ),
+    "basket.rules.thresholds": (
+        "Rules of itemsets in at least {support} of orders, with confidence at least "
+        "{confidence} and lift at least {lift}.",
+        "规则来自至少出现在 {support} 订单中的项集，"
+        "置信度不低于 {confidence}，提升度不低于 {lift}。",
+    ),
+    "basket.rules_map": ("Rules map", "规则分布图"),
+    "basket.rules_map.hint": (
+        "{n} rules: support against confidence, coloured by lift",
+        "{n} 条规则：支持度与置信度，颜色表示提升度",
+    ),
+    "basket.measures.hint": (
+        "Support: share of orders holding every product of the rule. Confidence: share of "
+        "the orders with the left side that also hold the right side. Lift: how many times "
+        "more often than if they were bought independently.",
+        "支持度：包含规则中全部商品的订单占比。置信度：含左侧商品的订单中同时含右侧商品的比例。"
+        "提升度：实际共同购买频率是相互独立时的多少倍。",
+    ),
+    "basket.no_rules": (
+        "No rule passes the job's thresholds; lower min_support or min_confidence.",
+        "没有规则达到任务的阈值；可降低 min_support 或 min_confidence。",
+    ),
+    "basket.then": ("then", "则"),
+    "basket.col.rule": ("Rule (bought → also bought)", "规则（购买 → 同时购买）"),
+    "basket.col.orders": ("Orders", "订单数"),
+    "basket.support": ("Support", "支持度"),
+    "basket.confidence": ("Confidence", "置信度"),
+    "basket.lift": ("Lift", "提升度"),
+    "basket.orders": ("Orders", "订单数"),
+    "basket.orders_together": ("orders together", "共同订单数"),
+    "basket.no_category": ("No category", "无类目"),
+    "basket.bundles": ("Bundles worth offering", "推荐组合套餐"),
+    "basket.bundles.hint": (
+        "{shown} of {total}, the most buyers first",
+        "共 {total} 个，按购买客户数从多到少显示前 {shown} 个",
+    ),
+    "basket.bundles.rule": (
+        "Each bundle's products sell together more often than chance. The suggested "
+        "discount is the largest (at most {cap}) that keeps the margin rate at {floor} "
+        "or more.",
+        "每个套餐中的商品共同购买的频率高于随机水平。建议折扣为在毛利率不低于 {floor} 的前提下"
+        "可给出的最大折扣（不超过 {cap}）。",
+    ),
+    "basket.no_bundles": (
+        "No set of products is bought together by enough customers.",
+        "没有足够多的客户共同购买的商品组合。",
+    ),
+    "basket.no_discount": ("none", "无"),
+    "basket.col.bundle": ("Products", "商品组合"),
+    "basket.col.buyers": ("Buyers", "购买客户数"),
+    "basket.col.buyers_30": ("Buyers per 30 days", "每 30 天购买客户数"),
+    "basket.col.price": ("List price", "原价合计"),
+    "basket.col.margin_rate": ("Margin rate", "毛利率"),
+    "basket.col.discount": ("Suggested discount", "建议折扣"),
+    "basket.col.bundle_price": ("Bundle price", "套餐价"),
+    "basket.col.margin_kept": ("Margin kept", "折后毛利率"),
     # customer value
     "cvalue.title": ("Customer value", "客户价值"),
     "cvalue.subtitle": ("From the customer analytics of job", "来自客户分析，计算任务"),

@@ -1,6 +1,7 @@
 """One module per capability, each exposing ``router``; ``ROUTERS`` is what the app mounts."""
 
 from shopkeeper.service.api.routes import (
+    basket,
     customer_analytics,
     customers,
     events,
@@ -23,6 +24,7 @@ ROUTERS = [
     events.router,
     figures.router,
     recommend.router,
+    basket.router,
     jobs.router,
     keys.router,
 ]
