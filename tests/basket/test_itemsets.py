@@ -139,3 +139,11 @@ def test_bad_rule_settings_are_refused() -> None:
         association_rules(found, sort_by="size")
     with pytest.raises(ConfigError, match="min_confidence"):
         association_rules(found, min_confidence=2)
+
+
+def test_a_threshold_that_explodes_is_refused_not_run_out_of_memory() -> None:
+    lists = [{f"i{k}" for k in range(16)}] * 2  # 65,535 itemsets in each basket
+    baskets = Baskets.from_lists(lists)
+    with pytest.raises(ConfigError, match=r"more than 1,000 itemsets .* raise min_support"):
+        frequent_itemsets(baskets, 0.5, max_itemsets=1_000)
+    assert len(frequent_itemsets(baskets, 0.5, max_size=2)) == 16 + 120

@@ -21,6 +21,7 @@ search, counted in :attr:`Baskets.skipped`, and logged as a warning.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,9 @@ from shopkeeper.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 MAX_BASKET_ITEMS = 200
+# A threshold that a single basket or customer meets makes every subset of every
+# basket frequent; the search stops here rather than exhaust the machine's memory.
+MAX_ITEMSETS = 5_000_000
 Basis = Literal["baskets", "customers"]
 MEASURES = ("support", "confidence", "lift", "leverage", "conviction")
 
@@ -173,6 +177,18 @@ class Itemsets:
             return self.customers / max(self.n_customers, 1)
         return self.baskets / max(self.n_baskets, 1)
 
+    def tuples(self) -> np.ndarray:
+        """Every itemset as a tuple of labels (an object array, built once and kept)."""
+        cached = self.settings.get("_tuples")
+        if cached is None or len(cached) != len(self):
+            # Labels are text already; list slicing is far cheaper than numpy strings.
+            names = [str(x) for x in self.labels[self.codes].tolist()]
+            bounds = self.ptr.tolist()
+            cached = np.empty(len(self), dtype=object)
+            cached[:] = [tuple(names[a:b]) for a, b in itertools.pairwise(bounds)]
+            self.settings["_tuples"] = cached
+        return cached
+
     def itemset(self, s: int) -> tuple[str, ...]:
         return tuple(str(x) for x in self.labels[self.codes[self.ptr[s] : self.ptr[s + 1]]])
 
@@ -180,7 +196,7 @@ class Itemsets:
         """One row per itemset: itemset (tuple), size, baskets, customers and both supports."""
         return pd.DataFrame(
             {
-                "itemset": [self.itemset(s) for s in range(len(self))],
+                "itemset": list(self.tuples()),
                 "size": self.sizes,
                 "baskets": self.baskets,
                 "customers": self.customers,
@@ -203,11 +219,13 @@ def frequent_itemsets(
     *,
     max_size: int | None = None,
     basis: Basis = "baskets",
+    max_itemsets: int = MAX_ITEMSETS,
 ) -> Itemsets:
     """Every itemset with support ≥ ``min_support`` (a share) on ``basis``.
 
     ``max_size`` bounds the number of items in an itemset (None: no bound).
-    Itemsets come with both counts whichever basis sets the threshold.
+    Itemsets come with both counts whichever basis sets the threshold. More
+    than ``max_itemsets`` itemsets is refused with the threshold it took.
     """
     if basis not in ("baskets", "customers"):
         raise ConfigError(f"basis must be baskets or customers, not {basis!r}")
@@ -227,7 +245,7 @@ def frequent_itemsets(
     basket_of = np.repeat(np.arange(baskets.n_baskets), np.diff(baskets.ptr))
     sort = np.lexsort((ranked, basket_of))
     ranked = ranked[sort]
-    flat, sizes, n_b, n_c = mine_codes(
+    flat, sizes, n_b, n_c, stopped = mine_codes(
         baskets.ptr,
         ranked,
         baskets.customer,
@@ -235,7 +253,13 @@ def frequent_itemsets(
         need,
         basis == "customers",
         max_size or 64,
+        max_itemsets,
     )
+    if stopped:
+        raise ConfigError(
+            f"more than {max_itemsets:,} itemsets at min_support {min_support:g} (at least "
+            f"{need} {basis}): raise min_support or set max_size"
+        )
     codes = order[flat]  # back to item codes
     ptr = np.zeros(len(sizes) + 1, np.int64)
     ptr[1:] = np.cumsum(sizes)
@@ -257,14 +281,16 @@ def frequent_itemsets(
 
 
 def _hashes(itemsets: Itemsets) -> tuple[np.ndarray, np.ndarray]:
-    """A 64-bit key per itemset (sum of random keys of its items) and the sorted keys."""
+    """A random 64-bit key per item and per itemset the sum of its items' keys (mod 2^64).
+
+    A subset's key is then a masked sum, looked up among the sorted keys; two
+    different itemsets share a key with probability about n²/2^64.
+    """
     rng = np.random.default_rng(0x5EED)
     keys = rng.integers(0, 2**63, len(itemsets.labels), dtype=np.uint64) * np.uint64(2) + 1
-    per_item = keys[itemsets.codes]
-    set_of = np.repeat(np.arange(len(itemsets)), itemsets.sizes)
-    total = np.zeros(len(itemsets), np.uint64)
-    np.add.at(total, set_of, per_item)
-    return keys, total
+    # Every itemset has at least one item, so each start opens a non-empty run.
+    total = np.add.reduceat(keys[itemsets.codes], itemsets.ptr[:-1])
+    return keys, total.astype(np.uint64)
 
 
 def association_rules(
@@ -295,8 +321,7 @@ def association_rules(
     sorted_keys = hashed[order]
 
     def lookup(h: np.ndarray) -> np.ndarray:
-        at = np.searchsorted(sorted_keys, h)
-        at = np.minimum(at, len(sorted_keys) - 1)
+        at = np.minimum(np.searchsorted(sorted_keys, h), len(sorted_keys) - 1)
         if not np.array_equal(sorted_keys[at], h):
             raise ConfigError("an itemset's subset is missing: the itemsets are not closed")
         return order[at]
@@ -306,21 +331,24 @@ def association_rules(
     for k in np.unique(sizes[sizes >= 2]):
         members = np.flatnonzero(sizes == k)
         starts = itemsets.ptr[members]
-        grid = itemsets.codes[starts[:, None] + np.arange(k)[None, :]]  # (n, k) item codes
-        grid_keys = keys[grid]
+        grid_keys = keys[itemsets.codes[starts[:, None] + np.arange(k)[None, :]]]
+        whole_key = grid_keys.sum(axis=1, dtype=np.uint64)
         if consequents == "single":
-            masks = [((1 << k) - 1) ^ (1 << i) for i in range(k)]
+            masks = np.array([((1 << k) - 1) ^ (1 << i) for i in range(k)], dtype=np.int64)
         else:
-            masks = list(range(1, (1 << k) - 1))
-        for mask in masks:
-            take = np.array([(mask >> i) & 1 for i in range(k)], dtype=bool)
-            ante = lookup(grid_keys[:, take].sum(axis=1, dtype=np.uint64))
-            cons = lookup(grid_keys[:, ~take].sum(axis=1, dtype=np.uint64))
-            conf = support[members] / support[ante]
-            keep = conf >= min_confidence - 1e-12
-            if not keep.any():
-                continue
-            parts.append((members[keep], ante[keep], cons[keep], conf[keep]))
+            masks = np.arange(1, (1 << k) - 1, dtype=np.int64)
+        # Every (itemset, split) at once: the antecedent's key is a masked sum of item keys.
+        take = ((masks[:, None] >> np.arange(k)[None, :]) & 1).astype(np.uint64)  # (m, k)
+        ante_key = (grid_keys[None, :, :] * take[:, None, :]).sum(axis=2, dtype=np.uint64)
+        ante = lookup(ante_key.ravel())
+        whole = np.tile(members, len(masks))
+        conf = support[whole] / support[ante]
+        keep = conf >= min_confidence - 1e-12
+        if not keep.any():
+            continue
+        # The consequent is the rest: only looked up for the rules that are kept.
+        cons_key = np.tile(whole_key, len(masks))[keep] - ante_key.ravel()[keep]
+        parts.append((whole[keep], ante[keep], lookup(cons_key), conf[keep]))
     columns = [
         "antecedent",
         "consequent",
@@ -341,11 +369,7 @@ def association_rules(
     sure = conf >= 1 - 1e-12
     conviction = np.full(len(conf), np.inf)
     conviction[~sure] = (1 - s_c[~sure]) / (1 - conf[~sure])
-    # Each itemset's tuple is built once; rules only index into them.
-    named = np.empty(len(itemsets), dtype=object)
-    used = np.unique(np.concatenate([ante, cons]))
-    for s in used:
-        named[s] = itemsets.itemset(int(s))
+    named = itemsets.tuples()
     frame = pd.DataFrame(
         {
             "antecedent": named[ante],

@@ -47,13 +47,15 @@ def mine_codes(
     min_count: int,
     by_customers: bool,
     max_size: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - jitted
-    """Every frequent itemset of ranked item codes.
+    max_sets: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:  # pragma: no cover - jitted
+    """Every frequent itemset of ranked item codes (stopping after ``max_sets``).
 
     ``basket_items[basket_ptr[t]:basket_ptr[t + 1]]`` are basket t's item
     ranks, ascending; baskets are ordered by customer (``basket_customer``,
     ascending). Returns the itemsets' items (flat, depth-first order), their
-    sizes, basket counts and customer counts.
+    sizes, basket counts and customer counts, and whether the search stopped
+    at ``max_sets`` itemsets.
     """
     out_items = np.empty(1024, np.int32)
     out_size = np.empty(256, np.int32)
@@ -64,6 +66,8 @@ def mine_codes(
     count = np.zeros(n_items, np.int64)
     people = np.zeros(n_items, np.int64)
     last = np.full(n_items, -1, np.int64)
+    touched = np.empty(n_items, np.int32)  # the items counted at the current node
+    where = np.full(n_items, -1, np.int64)
     prefix = np.empty(max_size + 1, np.int32)
 
     # The root: every item's occurrence list, delivered in one pass.
@@ -139,27 +143,44 @@ def mine_codes(
         out_baskets[n_sets] = hi - lo
         out_customers[n_sets] = levels_people[depth][slot]
         n_sets += 1
+        if n_sets >= max_sets:
+            return (
+                out_items[:n_flat],
+                out_size[:n_sets],
+                out_baskets[:n_sets],
+                out_customers[:n_sets],
+                True,
+            )
         if depth + 1 >= max_size:
             continue
 
-        # Count every later-ranked item over this itemset's baskets (and customers).
+        # Count every later-ranked item over this itemset's baskets (and customers);
+        # only the items seen are visited afterwards, not the whole catalog.
+        n_touched = 0
         for k in range(lo, hi):
             t = occ[k]
             u = basket_customer[t]
-            for m in range(basket_ptr[t], basket_ptr[t + 1]):
+            # A basket's ranks ascend: the later-ranked items are a suffix, read backwards.
+            for m in range(basket_ptr[t + 1] - 1, basket_ptr[t] - 1, -1):
                 j = basket_items[m]
-                if j > tail:
-                    count[j] += 1
-                    if last[j] != u:
-                        people[j] += 1
-                        last[j] = u
+                if j <= tail:
+                    break
+                if count[j] == 0:
+                    touched[n_touched] = j
+                    n_touched += 1
+                count[j] += 1
+                if last[j] != u:
+                    people[j] += 1
+                    last[j] = u
         n_ext = 0
-        for j in range(tail + 1, n_items):
+        for i in range(n_touched):
+            j = touched[i]
             c = people[j] if by_customers else count[j]
             if c >= min_count:
                 n_ext += 1
         if n_ext == 0:
-            for j in range(tail + 1, n_items):
+            for i in range(n_touched):
+                j = touched[i]
                 count[j] = 0
                 people[j] = 0
                 last[j] = -1
@@ -167,14 +188,14 @@ def mine_codes(
         new_items = np.empty(n_ext, np.int32)
         new_ptr = np.zeros(n_ext + 1, np.int64)
         new_people = np.empty(n_ext, np.int64)
-        where = np.full(n_items - tail - 1, -1, np.int64)
         e = 0
-        for j in range(tail + 1, n_items):
+        for i in range(n_touched):
+            j = touched[i]
             c = people[j] if by_customers else count[j]
             if c >= min_count:
                 new_items[e] = j
                 new_people[e] = people[j]
-                where[j - tail - 1] = e
+                where[j] = e
                 new_ptr[e + 1] = new_ptr[e] + count[j]
                 e += 1
             count[j] = 0
@@ -184,13 +205,16 @@ def mine_codes(
         fill = new_ptr[:-1].copy()
         for k in range(lo, hi):
             t = occ[k]
-            for m in range(basket_ptr[t], basket_ptr[t + 1]):
+            for m in range(basket_ptr[t + 1] - 1, basket_ptr[t] - 1, -1):
                 j = basket_items[m]
-                if j > tail:
-                    s = where[j - tail - 1]
-                    if s >= 0:
-                        new_occ[fill[s]] = t
-                        fill[s] += 1
+                if j <= tail:
+                    break
+                s = where[j]
+                if s >= 0:
+                    new_occ[fill[s]] = t
+                    fill[s] += 1
+        for i in range(n_ext):
+            where[new_items[i]] = -1
         levels_items.append(new_items)
         levels_ptr.append(new_ptr)
         levels_occ.append(new_occ)
@@ -198,4 +222,10 @@ def mine_codes(
         levels_pos.append(0)
         levels_index.append(np.arange(n_ext).astype(np.int32))
         depth += 1
-    return out_items[:n_flat], out_size[:n_sets], out_baskets[:n_sets], out_customers[:n_sets]
+    return (
+        out_items[:n_flat],
+        out_size[:n_sets],
+        out_baskets[:n_sets],
+        out_customers[:n_sets],
+        False,
+    )
