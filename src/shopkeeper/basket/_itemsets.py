@@ -134,10 +134,11 @@ class Baskets:
         max_basket_items: int = MAX_BASKET_ITEMS,
     ) -> Baskets:
         """Baskets from lists of items (and optionally each basket's customer)."""
-        rows: list[tuple[int, Any]] = []
-        for b, items in enumerate(baskets):
-            rows.extend((b, it) for it in items)
-        frame = pd.DataFrame(rows, columns=["basket", "item"])
+        # Two flat columns rather than a list of pairs, built without copying the lists.
+        lists = [x if isinstance(x, list | tuple | set | frozenset) else list(x) for x in baskets]
+        sizes = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+        flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=object, count=sizes.sum())
+        frame = pd.DataFrame({"basket": np.repeat(np.arange(len(lists)), sizes), "item": flat})
         if customers is not None:
             frame["customer"] = np.asarray(list(customers), dtype=object)[frame["basket"]]
         return cls.from_frame(
