@@ -21,16 +21,17 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import queue
 import secrets
 import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import RowMapping, insert, select, update
 
@@ -357,3 +358,45 @@ class JobRunner:
                 log.exception("job runner could not run %s", job)
             finally:
                 self._queue.task_done()
+
+
+_S = TypeVar("_S")
+_WHAT = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
+
+
+def settings_from_params(cls: type[_S], params: dict[str, Any], kind: str) -> _S:
+    """A settings dataclass from job parameters: unknown names and wrong types refused.
+
+    Each parameter must have the type of its field's default (a whole number
+    is accepted where a number is asked for); the dataclass checks ranges.
+    """
+    defaults = cls()
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ConfigError(f"unknown {kind} parameters {unknown}; known: {sorted(known)}")
+    for name, value in params.items():
+        want = type(getattr(defaults, name))
+        fits = isinstance(value, want) and (want is bool or not isinstance(value, bool))
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            fits = True
+        if not fits:
+            raise ConfigError(f"{kind} parameter {name}={value!r} must be {_WHAT[want]}")
+    return cls(**params)
+
+
+def save_artifact(obj: object, path: Path) -> None:
+    """Pickle a job's artifact (the highest protocol)."""
+    with path.open("wb") as fh:
+        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_artifact(cls: type[_S], path: Path, kind: str, version: int) -> _S:
+    """Unpickle an artifact of ``cls`` written with format ``version``, or say to retrain."""
+    with path.open("rb") as fh:
+        found = pickle.load(fh)
+    if not isinstance(found, cls) or getattr(found, "format", None) != version:
+        raise ConfigError(
+            f"{path} was written by another shopkeeper version; run 'shopkeeper train {kind}' again"
+        )
+    return found

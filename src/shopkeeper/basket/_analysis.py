@@ -9,7 +9,6 @@ derives the rules, the bundles and the bought-together lists.
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +21,15 @@ from shopkeeper.basket._bundles import bought_together, bundles
 from shopkeeper.basket._itemsets import Itemsets, association_rules, frequent_itemsets
 from shopkeeper.basket._source import ShopBaskets, load_baskets
 from shopkeeper.errors import ConfigError
-from shopkeeper.jobs import JobContext, JobOutcome, current_artifact, register
+from shopkeeper.jobs import (
+    JobContext,
+    JobOutcome,
+    current_artifact,
+    load_artifact,
+    register,
+    save_artifact,
+    settings_from_params,
+)
 from shopkeeper.workspace import Workspace
 
 FORMAT = 1
@@ -56,18 +63,7 @@ class BasketSettings:
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> BasketSettings:
         """Settings from job parameters: unknown names and wrong types are refused."""
-        defaults = cls()
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise ConfigError(f"unknown basket parameters {unknown}; known: {sorted(known)}")
-        for name, value in params.items():
-            want = type(getattr(defaults, name))
-            ok = isinstance(value, want) or (want is float and isinstance(value, int))
-            if not ok or isinstance(value, bool):
-                what = {int: "a whole number", float: "a number", str: "text"}[want]
-                raise ConfigError(f"basket parameter {name}={value!r} must be {what}")
-        return cls(**params)
+        return settings_from_params(cls, params, "basket")
 
 
 @dataclass
@@ -86,19 +82,11 @@ class BasketAnalysis:
     notes: list[str] = field(default_factory=list)
 
     def save(self, path: Path) -> None:
-        with path.open("wb") as fh:
-            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        save_artifact(self, path)
 
     @classmethod
     def load(cls, path: Path) -> BasketAnalysis:
-        with path.open("rb") as fh:
-            found = pickle.load(fh)
-        if not isinstance(found, cls) or found.format != FORMAT:
-            raise ConfigError(
-                f"{path} was written by another shopkeeper version; run 'shopkeeper train "
-                "basket' again"
-            )
-        return found
+        return load_artifact(cls, path, "basket", FORMAT)
 
     def bought_with(self, product_id: str, k: int = 10) -> pd.DataFrame:
         """The products most often in the same orders as ``product_id``."""

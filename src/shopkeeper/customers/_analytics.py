@@ -10,7 +10,6 @@ moment (:meth:`CustomerAnalytics.audience`).
 from __future__ import annotations
 
 import logging
-import pickle
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ from shopkeeper.customers._rfm import movement_summary, rfm_scores, segment_move
 from shopkeeper.customers._rules import HighValueRules, high_value_rules
 from shopkeeper.customers._sessions import SessionPropensity, train_session_propensity
 from shopkeeper.errors import ConfigError
+from shopkeeper.jobs import load_artifact, save_artifact, settings_from_params
 
 logger = logging.getLogger(__name__)
 
@@ -95,20 +95,7 @@ class AnalyticsSettings:
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> AnalyticsSettings:
         """Settings from job parameters: unknown names and wrong types are refused."""
-        defaults = cls()
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise ConfigError(f"unknown customers parameters {unknown}; known: {sorted(known)}")
-        for name, value in params.items():
-            want = type(getattr(defaults, name))
-            fits = isinstance(value, want) and not isinstance(value, bool)
-            if want is float and isinstance(value, int) and not isinstance(value, bool):
-                fits = True
-            if not fits:
-                what = {int: "a whole number", float: "a number", str: "text"}[want]
-                raise ConfigError(f"customers parameter {name}={value!r} must be {what}")
-        return cls(**params)
+        return settings_from_params(cls, params, "customers")
 
 
 @dataclass
@@ -131,19 +118,11 @@ class CustomerAnalytics:
     notes: list[str] = field(default_factory=list)
 
     def save(self, path: Path) -> None:
-        with path.open("wb") as fh:
-            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        save_artifact(self, path)
 
     @classmethod
     def load(cls, path: Path) -> CustomerAnalytics:
-        with path.open("rb") as fh:
-            found = pickle.load(fh)
-        if not isinstance(found, cls) or found.format != FORMAT:
-            raise ConfigError(
-                f"{path} was written by another shopkeeper version; run 'shopkeeper train "
-                "customers' again"
-            )
-        return found
+        return load_artifact(cls, path, "customers", FORMAT)
 
     def churn_risk(self, limit: int = 100) -> pd.DataFrame:
         """Valuable customers slipping away, the most value at risk first."""
