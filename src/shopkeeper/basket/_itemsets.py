@@ -317,9 +317,13 @@ def association_rules(
     if consequents not in ("single", "any"):
         raise ConfigError(f"consequents must be single or any, not {consequents!r}")
     support = itemsets.support()
-    keys, hashed = _hashes(itemsets)
-    order = np.argsort(hashed, kind="stable")
-    sorted_keys = hashed[order]
+    cached = itemsets.settings.get("_keys")
+    if cached is None:  # the keys depend on the itemsets only: kept for the next call
+        keys, hashed = _hashes(itemsets)
+        order = np.argsort(hashed, kind="stable")
+        cached = (keys, order, hashed[order])
+        itemsets.settings["_keys"] = cached
+    keys, order, sorted_keys = cached
 
     def lookup(h: np.ndarray) -> np.ndarray:
         at = np.minimum(np.searchsorted(sorted_keys, h), len(sorted_keys) - 1)
