@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 import typer
 from rich.table import Table as RichTable
@@ -61,20 +61,23 @@ OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Also write all
 
 
 def _shop(data: Path | None, workspace: Path | None, level: str) -> Any:
-    from shopkeeper.basket._source import load_baskets
+    from shopkeeper.basket._source import Level, load_baskets
 
+    chosen = cast(Level, level)  # load_baskets refuses any other value
     if data is not None:
         with scratch_store(data) as store:
-            return load_baskets(store, level=level)  # type: ignore[arg-type]
-    return load_baskets(Store.open(Workspace.resolve(workspace)), level=level)  # type: ignore[arg-type]
+            return load_baskets(store, level=chosen)
+    return load_baskets(Store.open(Workspace.resolve(workspace)), level=chosen)
 
 
 def _mine(shop: Any, min_support: float, max_size: int | None, basis: str) -> Any:
     from shopkeeper.basket import frequent_itemsets
+    from shopkeeper.basket._itemsets import Basis
 
     if basis not in ("baskets", "customers"):
         raise ConfigError(f"--basis must be baskets or customers, not {basis!r}")
-    return frequent_itemsets(shop.baskets, min_support, max_size=max_size, basis=basis)  # type: ignore[arg-type]
+    chosen = cast(Basis, basis)
+    return frequent_itemsets(shop.baskets, min_support, max_size=max_size, basis=chosen)
 
 
 def _grid(title: str, frame: Any, columns: list[str]) -> RichTable:
@@ -204,7 +207,7 @@ def rules_command(
             found,
             min_confidence=min_confidence,
             min_lift=min_lift,
-            consequents=consequents,  # type: ignore[arg-type]
+            consequents=cast(Literal["single", "any"], consequents),
             sort_by=sort_by,
         )
         _write(rules, out)

@@ -24,6 +24,7 @@ from shopkeeper.cli import (
     console,
     err,
     evaluate_app,
+    parse_day,
     scratch_store,
 )
 from shopkeeper.errors import ConfigError
@@ -109,8 +110,8 @@ def segments(
                 raise ConfigError("--to needs --from: the earlier date to compare with")
             ws = Workspace.resolve(workspace)
             history = load_history(Store.open(ws))
-            end = history.end if until is None else _date(until, "--to")
-            sizes, movement = segments_between(history, _date(since, "--from"), end)
+            end = history.end if until is None else parse_day(until, "--to")
+            sizes, movement = segments_between(history, parse_day(since, "--from"), end)
             as_of = str(end.date())
         else:
             _, an = _analytics(workspace)
@@ -482,8 +483,8 @@ def evaluate_clv(
     from shopkeeper.customers import GammaGamma, holdout_check, load_history, rfm_summary
 
     with _errors(as_json):
-        cal = _date(calibration_end, "--calibration-end")
-        end = None if holdout_end is None else _date(holdout_end, "--holdout-end")
+        cal = parse_day(calibration_end, "--calibration-end")
+        end = None if holdout_end is None else parse_day(holdout_end, "--holdout-end")
         with scratch_store(data) as store:
             history = load_history(store)
         check = holdout_check(history.orders, cal, end, model=model, period_days=period_days)
@@ -539,15 +540,6 @@ def evaluate_clv(
                 rows,
             )
         )
-
-
-def _date(text: str, option: str) -> Any:
-    import pandas as pd
-
-    try:
-        return pd.Timestamp(text).normalize()
-    except ValueError as exc:
-        raise ConfigError(f"{option} must be a date like 1997-09-30, not {text!r}") from exc
 
 
 @evaluate_app.command("sessions")

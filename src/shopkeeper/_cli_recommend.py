@@ -22,6 +22,7 @@ from shopkeeper.cli import (
     console,
     err,
     evaluate_app,
+    parse_day,
     scratch_store,
 )
 from shopkeeper.errors import ConfigError
@@ -196,7 +197,11 @@ def evaluate_recommend(
             fold = split_last_fraction(inter, test_last)
             val = validation_fold(fold, "last", test_last)
         else:
-            cut = default_test_from(inter) if test_from is None else _date(test_from)
+            cut = (
+                default_test_from(inter)
+                if test_from is None
+                else parse_day(test_from, "--test-from")
+            )
             fold = split_by_time(inter, cut)
             span = inter.log["at"].max() - cut
             val = validation_fold(fold, "time", cut, span)
@@ -232,12 +237,3 @@ def evaluate_recommend(
                 f"{row['train_s']:.2f}",
             )
         console.print(grid)
-
-
-def _date(text: str) -> Any:
-    import pandas as pd
-
-    try:
-        return pd.Timestamp(text).normalize()
-    except ValueError as exc:
-        raise ConfigError(f"--test-from must be a date like 2024-11-01, not {text!r}") from exc

@@ -742,6 +742,18 @@ def jobs(
         console.print(grid)
 
 
+def parse_day(text: str, option: str) -> Any:
+    """A command-line date as a pandas Timestamp at midnight; a clear error otherwise."""
+    import pandas as pd
+
+    from shopkeeper.errors import ConfigError
+
+    try:
+        return pd.Timestamp(text).normalize()
+    except ValueError as exc:
+        raise ConfigError(f"{option} must be a date like 2024-11-01, not {text!r}") from exc
+
+
 @contextmanager
 def scratch_store(data: Path) -> Iterator[Store]:
     """Load a folder of contract files into a throw-away SQLite store, as ingest would."""

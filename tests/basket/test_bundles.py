@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from shopkeeper.basket import Baskets, frequent_itemsets
+from shopkeeper.basket import Baskets, Itemsets, frequent_itemsets
 from shopkeeper.basket._bundles import bought_together, bundles
 from shopkeeper.errors import ConfigError
 
@@ -19,7 +19,7 @@ CATALOG = pd.DataFrame(
 )
 
 
-def _itemsets() -> object:
+def _itemsets() -> Itemsets:
     lists = (
         [{"tea", "cup"}] * 6
         + [{"tea", "pot"}] * 3
@@ -34,7 +34,7 @@ def _itemsets() -> object:
 
 def test_bundles_keep_the_margin_floor_and_rank_by_buyers() -> None:
     found = _itemsets()
-    table = bundles(found, CATALOG, days=60, margin_floor=0.25, max_discount=0.2)  # type: ignore[arg-type]
+    table = bundles(found, CATALOG, days=60, margin_floor=0.25, max_discount=0.2)
     first = table.iloc[0]
     assert first["items"] == ("cup", "tea") and first["buyers"] == 6
     assert first["titles"] == ("Cup", "Green tea")
@@ -50,16 +50,16 @@ def test_bundles_keep_the_margin_floor_and_rank_by_buyers() -> None:
 
 def test_unknown_costs_give_no_discount_and_low_margins_none() -> None:
     found = _itemsets()
-    table = bundles(found, CATALOG, days=30, min_lift=0.0)  # type: ignore[arg-type]
+    table = bundles(found, CATALOG, days=30, min_lift=0.0)
     gum = table[table["items"] == ("gum", "tea")].iloc[0]
     assert pd.isna(gum["cost"]) and pd.isna(gum["discount"])
-    tight = bundles(found, CATALOG, days=30, margin_floor=0.6)  # type: ignore[arg-type]
+    tight = bundles(found, CATALOG, days=30, margin_floor=0.6)
     assert (tight["discount"].dropna() == 0.0).all()
 
 
 def test_only_items_that_sell_together_more_than_chance_make_bundles() -> None:
     found = _itemsets()
-    table = bundles(found, CATALOG, days=30, min_lift=1.0)  # type: ignore[arg-type]
+    table = bundles(found, CATALOG, days=30, min_lift=1.0)
     assert ("gum", "tea") not in set(table["items"])  # lift below 1: gum sells alone
 
 
@@ -76,6 +76,6 @@ def test_bought_together_both_directions_by_confidence() -> None:
 
 def test_bundle_settings_are_checked() -> None:
     with pytest.raises(ConfigError, match="margin_floor"):
-        bundles(_itemsets(), CATALOG, days=30, margin_floor=1.5)  # type: ignore[arg-type]
+        bundles(_itemsets(), CATALOG, days=30, margin_floor=1.5)
     with pytest.raises(ConfigError, match="at least 2 items"):
-        bundles(_itemsets(), CATALOG, days=30, max_items=1)  # type: ignore[arg-type]
+        bundles(_itemsets(), CATALOG, days=30, max_items=1)

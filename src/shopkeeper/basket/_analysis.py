@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from shopkeeper.basket._bundles import bought_together, bundles
 from shopkeeper.basket._itemsets import Itemsets, association_rules, frequent_itemsets
-from shopkeeper.basket._source import ShopBaskets, load_baskets
+from shopkeeper.basket._source import Level, ShopBaskets, load_baskets
 from shopkeeper.errors import ConfigError
 from shopkeeper.jobs import (
     JobContext,
@@ -32,7 +32,7 @@ from shopkeeper.jobs import (
 )
 from shopkeeper.workspace import Workspace
 
-FORMAT = 1
+FORMAT = 2  # 2: Itemsets keep their derived tuples and keys
 ARTIFACT = "basket.pkl"
 Progress = Callable[[str, int, int], None]
 
@@ -176,7 +176,7 @@ def train_job(ctx: JobContext) -> JobOutcome:
     ctx.progress(0.05, "reading orders")
     shop = load_baskets(
         ctx.store,
-        level=settings.level,  # type: ignore[arg-type]
+        level=cast(Level, settings.level),
         max_basket_items=settings.max_basket_items,
     )
     ctx.progress(0.5, "mining itemsets and rules")

@@ -30,10 +30,10 @@ from shopkeeper.basket._itemsets import Itemsets
 from shopkeeper.errors import ConfigError
 
 
-def _single_lifts(itemsets: Itemsets, basis: str) -> dict[tuple[str, ...], float]:
-    """Support of every itemset by its item tuple, on ``basis``."""
-    support = itemsets.support(basis)  # type: ignore[arg-type]
-    return {itemsets.itemset(s): float(support[s]) for s in range(len(itemsets))}
+def _supports(itemsets: Itemsets) -> dict[tuple[str, ...], float]:
+    """Support of every itemset by its item tuple, on the itemsets' basis."""
+    support = itemsets.support()
+    return dict(zip(itemsets.tuples(), support.tolist(), strict=True))
 
 
 def bundles(
@@ -58,7 +58,7 @@ def bundles(
         raise ConfigError(f"max_discount must be in [0, 1), got {max_discount}")
     if max_items < 2:
         raise ConfigError(f"a bundle has at least 2 items; max_items is {max_items}")
-    support = _single_lifts(itemsets, itemsets.basis)
+    support = _supports(itemsets)
     prices = catalog.set_index("product_id")
     rows = []
     for s in np.flatnonzero((itemsets.sizes >= 2) & (itemsets.sizes <= max_items)):

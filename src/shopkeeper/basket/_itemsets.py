@@ -164,6 +164,11 @@ class Itemsets:
     basis: Basis
     min_support: float
     settings: dict[str, Any] = field(default_factory=dict)
+    # Derived once and kept: each itemset's label tuple, and the subset keys of rules.
+    _tuples: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _keys: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __len__(self) -> int:
         return len(self.baskets)
@@ -180,14 +185,14 @@ class Itemsets:
 
     def tuples(self) -> np.ndarray:
         """Every itemset as a tuple of labels (an object array, built once and kept)."""
-        cached = self.settings.get("_tuples")
-        if cached is None or len(cached) != len(self):
+        cached = self._tuples
+        if cached is None:
             # Labels are text already; list slicing is far cheaper than numpy strings.
             names = [str(x) for x in self.labels[self.codes].tolist()]
             bounds = self.ptr.tolist()
             cached = np.empty(len(self), dtype=object)
             cached[:] = [tuple(names[a:b]) for a, b in itertools.pairwise(bounds)]
-            self.settings["_tuples"] = cached
+            self._tuples = cached
         return cached
 
     def itemset(self, s: int) -> tuple[str, ...]:
@@ -317,12 +322,12 @@ def association_rules(
     if consequents not in ("single", "any"):
         raise ConfigError(f"consequents must be single or any, not {consequents!r}")
     support = itemsets.support()
-    cached = itemsets.settings.get("_keys")
+    cached = itemsets._keys
     if cached is None:  # the keys depend on the itemsets only: kept for the next call
         keys, hashed = _hashes(itemsets)
         order = np.argsort(hashed, kind="stable")
         cached = (keys, order, hashed[order])
-        itemsets.settings["_keys"] = cached
+        itemsets._keys = cached
     keys, order, sorted_keys = cached
 
     def lookup(h: np.ndarray) -> np.ndarray:

@@ -35,8 +35,6 @@ from threadpoolctl import ThreadpoolController
 
 from shopkeeper.errors import ConfigError
 
-DAY = pd.Timedelta(days=1)
-
 
 def rfm_summary(
     transactions: pd.DataFrame,

@@ -23,7 +23,6 @@ from shopkeeper.errors import ConfigError
 
 DAY = pd.Timedelta(days=1)
 TOP_CATEGORIES = 8
-CATEGORICAL = ("gender",)
 # Days of the big shopping festivals (618, Double 11) and Black Friday; a horizon
 # that contains one sees more orders.
 _FESTIVALS = ((6, 18), (11, 11))

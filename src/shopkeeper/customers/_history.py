@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
@@ -73,48 +72,6 @@ class CustomerHistory:
             self.categories[self.categories["at"] < limit],
             self.customers,
             self.activity[self.activity["day"] < limit],
-        )
-
-    @classmethod
-    def from_frames(
-        cls,
-        orders: pd.DataFrame,
-        customers: pd.DataFrame | None = None,
-        *,
-        categories: pd.DataFrame | None = None,
-        activity: pd.DataFrame | None = None,
-    ) -> CustomerHistory:
-        """Build from frames (``orders`` needs customer_id, at, value; order_id optional)."""
-        missing = [c for c in ("customer_id", "at", "value") if c not in orders.columns]
-        if missing:
-            raise ConfigError(f"orders need the columns {missing}")
-        frame = orders.copy()
-        frame["customer_id"] = frame["customer_id"].astype("str")
-        frame["at"] = pd.to_datetime(frame["at"])
-        frame["value"] = pd.to_numeric(frame["value"]).astype("float64")
-        if "order_id" not in frame:
-            frame["order_id"] = np.arange(len(frame)).astype("str")
-        if customers is None:
-            customers = pd.DataFrame({"customer_id": frame["customer_id"].unique()})
-        people = customers.copy()
-        for column in CUSTOMER_COLUMNS:
-            if column not in people:
-                people[column] = pd.NA
-        people["customer_id"] = people["customer_id"].astype("str")
-        empty_cat = pd.DataFrame(columns=["customer_id", "order_id", "at", "category", "value"])
-        empty_act = pd.DataFrame(
-            {
-                "customer_id": pd.Series(dtype="str"),
-                "day": pd.Series(dtype="datetime64[ns]"),
-                "event": pd.Series(dtype="str"),
-                "count": pd.Series(dtype="int64"),
-            }
-        )
-        return cls(
-            frame[["order_id", "customer_id", "at", "value"]].sort_values("at", kind="stable"),
-            empty_cat if categories is None else categories,
-            people[list(CUSTOMER_COLUMNS)],
-            empty_act if activity is None else activity,
         )
 
 

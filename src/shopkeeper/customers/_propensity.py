@@ -18,14 +18,14 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from shopkeeper.customers._features import DAY, labelled, top_categories
+from shopkeeper.customers._features import DAY, customer_features, labelled, top_categories
 from shopkeeper.customers._history import CustomerHistory
-from shopkeeper.customers._models import PropensityModel, classification_report
+from shopkeeper.customers._models import Kind, PropensityModel, classification_report
 from shopkeeper.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -56,8 +56,6 @@ class CustomerPropensity:
     test_predictions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def features_at(self, history: CustomerHistory, as_of: pd.Timestamp) -> pd.DataFrame:
-        from shopkeeper.customers._features import customer_features
-
         frame = customer_features(
             history, as_of, horizon_days=self.horizon_days, categories=self.categories
         )
@@ -144,7 +142,7 @@ def train_customer_propensity(
     for i, kind in enumerate(kinds, start=1):
         say(f"fit {kind}", i, steps)
         started = time.perf_counter()
-        model = PropensityModel(kind=kind, seed=seed).fit(X_train, y_train)  # type: ignore[arg-type]
+        model = PropensityModel(kind=cast(Kind, kind), seed=seed).fit(X_train, y_train)
         p = model.predict_proba(X_test)
         report = classification_report(y_test, p)
         predictions[kind] = p
@@ -161,7 +159,7 @@ def train_customer_propensity(
     if "logistic" in fitted:
         coefficients = fitted["logistic"].coefficients().to_dict(orient="records")
     X_all, y_all = _stack(history, dates, horizon_days, cats)
-    final = PropensityModel(kind=best, seed=seed).fit(X_all, y_all)  # type: ignore[arg-type]
+    final = PropensityModel(kind=cast(Kind, best), seed=seed).fit(X_all, y_all)
     say("done", steps, steps)
     return CustomerPropensity(
         horizon_days=horizon_days,

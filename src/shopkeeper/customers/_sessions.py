@@ -19,13 +19,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import case, func, or_, select
 
-from shopkeeper.customers._models import PropensityModel, classification_report
+from shopkeeper.customers._models import Kind, PropensityModel, classification_report
 from shopkeeper.errors import ConfigError, SourceError
 from shopkeeper.store import METADATA, Store
 
@@ -188,7 +188,7 @@ def train_session_propensity(
     for kind in kinds:
         started = time.perf_counter()
         # Three inner folds: with tens of thousands of sessions each fold is large enough.
-        model = PropensityModel(kind=kind, seed=seed, folds=3)  # type: ignore[arg-type]
+        model = PropensityModel(kind=cast(Kind, kind), seed=seed, folds=3)
         model.fit(X_train, y_train)
         report = classification_report(y_test, model.predict_proba(X_test))
         report["fit_s"] = round(time.perf_counter() - started, 2)
