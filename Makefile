@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test lint typecheck pytest bench clean
 
-$(STAMP): pyproject.toml
+# setup.py compiles the basket kernels at install: a changed kernel reinstalls.
+KERNELS := $(addprefix src/shopkeeper/basket/,_mine.py _splits.py _aot.py)
+$(STAMP): pyproject.toml setup.py $(KERNELS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

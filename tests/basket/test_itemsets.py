@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 
 import numpy as np
 import pytest
@@ -89,6 +90,76 @@ def test_any_consequent_gives_every_split() -> None:
     assert len(single) == 3 + 6 and len(every) == 6 + 6
     sure = every[every["confidence"] == 1.0]
     assert np.isinf(sure["conviction"]).all()
+
+
+def _brute_rules(found: dict, n: int, min_confidence: float, any_size: bool) -> dict:
+    rules = {}
+    for whole, (count, _) in found.items():
+        for k in range(1, len(whole)):
+            for ante in itertools.combinations(whole, k):
+                cons = tuple(x for x in whole if x not in ante)
+                if len(cons) > 1 and not any_size:
+                    continue
+                confidence = count / found[ante][0]
+                if confidence >= min_confidence - 1e-12:
+                    rules[(ante, cons)] = confidence
+    return rules
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lists=basket_lists,
+    need=st.integers(min_value=1, max_value=4),
+    min_confidence=st.sampled_from([0.0, 0.3, 0.5, 0.8, 1.0]),
+    any_size=st.booleans(),
+)
+def test_rules_equal_brute_force(
+    lists: list[set[str]], need: int, min_confidence: float, any_size: bool
+) -> None:
+    need = min(need, len(lists))
+    found = frequent_itemsets(Baskets.from_lists(lists), need / len(lists))
+    rules = association_rules(
+        found, min_confidence=min_confidence, consequents="any" if any_size else "single"
+    )
+    pairs = zip(rules["antecedent"], rules["consequent"], strict=True)
+    mine = dict(zip(pairs, rules["confidence"], strict=True))
+    everyone = [str(i) for i in range(len(lists))]
+    expected = _brute_rules(
+        _brute(lists, everyone, need, "baskets"), len(lists), min_confidence, any_size
+    )
+    assert mine.keys() == expected.keys()
+    for rule, confidence in expected.items():
+        assert mine[rule] == pytest.approx(confidence)
+
+
+def test_rules_of_a_large_itemset_are_pruned_not_enumerated() -> None:
+    # An 18-item basket twice, and each 17-item subset once: every one of the 2^18 - 1
+    # subsets is frequent, and an itemset of k items is in 20 - k baskets, so no split
+    # reaches confidence 0.95 (pairs: 18/19). Visiting every split would take 3^18;
+    # a failed antecedent ends its branch, so each itemset tries its k largest ones.
+    big = [f"i{k:02d}" for k in range(18)]
+    lists = [set(big)] * 2 + [set(big) - {x} for x in big]
+    found = frequent_itemsets(Baskets.from_lists(lists), 2 / len(lists))
+    assert len(found) == 2**18 - 1
+    assert association_rules(found, min_confidence=0.95, consequents="any").empty
+    # Between 18/19 (pairs) and 17/18 (triples from pairs): the pairs' rules only.
+    pairs = association_rules(found, min_confidence=0.946, consequents="any")
+    assert len(pairs) == 2 * math.comb(18, 2)
+    assert np.allclose(pairs["confidence"], 18 / 19)
+
+
+def test_rules_from_itemsets_missing_a_subset_are_refused() -> None:
+    found = frequent_itemsets(Baskets.from_lists([{"a", "b"}, {"a", "b"}]), 1.0)
+    keep = np.array([1, 2])  # drop ("a",): the pair's subset is gone
+    sizes = found.sizes[keep]
+    starts = found.ptr[:-1][keep]
+    found.codes = np.concatenate(
+        [found.codes[a : a + k] for a, k in zip(starts, sizes, strict=True)]
+    )
+    found.ptr = np.r_[0, np.cumsum(sizes)]
+    found.baskets, found.customers = found.baskets[keep], found.customers[keep]
+    with pytest.raises(ConfigError, match="not closed"):
+        association_rules(found, min_confidence=0.0)
 
 
 def test_max_size_bounds_the_itemsets() -> None:

@@ -32,7 +32,7 @@ from shopkeeper.jobs import (
 )
 from shopkeeper.workspace import Workspace
 
-FORMAT = 2  # 2: Itemsets keep their derived tuples and keys
+FORMAT = 3  # 2: Itemsets keep their derived tuples and keys; 3: keys with a hash table
 ARTIFACT = "basket.pkl"
 Progress = Callable[[str, int, int], None]
 

@@ -31,7 +31,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from shopkeeper.basket._mine import mine_codes
+from shopkeeper.basket._kernels import (
+    codes_in_label_order,
+    key_table,
+    mine_codes,
+    rank_baskets,
+    rule_splits,
+)
 from shopkeeper.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -84,7 +90,6 @@ class Baskets:
             raise ConfigError(f"max_basket_items must be at least 1, got {max_basket_items}")
         cols = [basket, item] + ([customer] if customer else [])
         rows = frame[cols].dropna(subset=[basket, item])
-        rows = rows.drop_duplicates([basket, item])
         if rows.empty:
             raise ConfigError("no baskets: every row lacks a basket or an item")
         basket_codes, basket_ids = pd.factorize(rows[basket], sort=True)
@@ -96,10 +101,26 @@ class Baskets:
             cust_codes, _ = pd.factorize(who.astype("str"), sort=True)
         else:
             cust_codes = basket_codes
-        per_basket = pd.DataFrame(
-            {"b": basket_codes, "i": item_codes, "c": cust_codes}
-        ).sort_values(["c", "b", "i"], kind="stable")
-        sizes = np.bincount(per_basket["b"].to_numpy(), minlength=len(basket_ids))
+        return cls._from_codes(
+            basket_codes, item_codes, cust_codes, items, basket_ids, max_basket_items
+        )
+
+    @classmethod
+    def _from_codes(
+        cls,
+        basket_codes: np.ndarray,
+        item_codes: np.ndarray,
+        cust_codes: np.ndarray,
+        items: Any,
+        basket_ids: Any,
+        max_basket_items: int,
+    ) -> Baskets:
+        """The CSR layout from one code triple per row; repeated (basket, item) rows collapse."""
+        sort = np.lexsort((item_codes, basket_codes, cust_codes))
+        b, i, c = basket_codes[sort], item_codes[sort], cust_codes[sort]
+        distinct = np.r_[True, (b[1:] != b[:-1]) | (i[1:] != i[:-1])]
+        b, i, c = b[distinct], i[distinct], c[distinct]
+        sizes = np.bincount(b, minlength=len(basket_ids))
         large = sizes > max_basket_items
         skipped = int(large.sum())
         if skipped:
@@ -108,19 +129,17 @@ class Baskets:
                 skipped,
                 max_basket_items,
             )
-            per_basket = per_basket[~large[per_basket["b"].to_numpy()]]
-        b = per_basket["b"].to_numpy()
+            small = ~large[b]
+            b, i, c = b[small], i[small], c[small]
         starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]]) if len(b) else np.zeros(0, int)
         ptr = np.append(starts, len(b)).astype(np.int64)
-        order_b = b[starts]
-        customer_codes = per_basket["c"].to_numpy()[starts]
-        _, dense_customers = np.unique(customer_codes, return_inverse=True)
+        _, dense_customers = np.unique(c[starts], return_inverse=True)
         return cls(
             items=np.asarray(items, dtype=object),
             ptr=ptr,
-            codes=per_basket["i"].to_numpy().astype(np.int32),
+            codes=i.astype(np.int32),
             customer=dense_customers.astype(np.int64),
-            basket_ids=np.asarray(basket_ids, dtype=object)[order_b],
+            basket_ids=np.asarray(basket_ids, dtype=object)[b[starts]],
             n_customers=int(dense_customers.max() + 1) if len(dense_customers) else 0,
             skipped=skipped,
         )
@@ -133,20 +152,58 @@ class Baskets:
         *,
         max_basket_items: int = MAX_BASKET_ITEMS,
     ) -> Baskets:
-        """Baskets from lists of items (and optionally each basket's customer)."""
-        # Two flat columns rather than a list of pairs, built without copying the lists.
-        lists = [x if isinstance(x, list | tuple | set | frozenset) else list(x) for x in baskets]
-        sizes = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
-        flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=object, count=sizes.sum())
-        frame = pd.DataFrame({"basket": np.repeat(np.arange(len(lists)), sizes), "item": flat})
-        if customers is not None:
-            frame["customer"] = np.asarray(list(customers), dtype=object)[frame["basket"]]
-        return cls.from_frame(
-            frame,
-            basket="basket",
-            item="item",
-            customer="customer" if customers is not None else None,
-            max_basket_items=max_basket_items,
+        """Baskets from lists of items (and optionally each basket's customer).
+
+        Items are compared as text (as :meth:`from_frame` does); ``None`` items
+        are dropped. Factorised with a dict rather than through a DataFrame,
+        which costs several times the memory of the lists themselves.
+        """
+        if max_basket_items < 1:
+            raise ConfigError(f"max_basket_items must be at least 1, got {max_basket_items}")
+        index: dict[str, int] = {}
+        basket_of: list[int] = []
+        item_of: list[int] = []
+        n_lists = 0
+        for t, basket in enumerate(baskets):
+            n_lists = t + 1
+            for x in basket:
+                if x is None or x != x:  # None or NaN: no item
+                    continue
+                item_of.append(index.setdefault(str(x), len(index)))
+                basket_of.append(t)
+        if not index:
+            raise ConfigError("no baskets: every basket is empty")
+        names = np.array(list(index), dtype=object)
+        by_label = np.argsort(names, kind="stable")
+        recode = np.empty(len(names), np.int64)
+        recode[by_label] = np.arange(len(names))
+        item_codes = recode[np.array(item_of, dtype=np.int64)]
+        basket_codes = np.array(basket_of, dtype=np.int64)
+        if customers is None:
+            cust_codes = basket_codes
+        else:
+            who = list(customers)
+            if len(who) != n_lists:
+                raise ConfigError(f"{len(who)} customers for {n_lists} baskets")
+            people: dict[Any, int] = {}
+            # A basket without a customer is its own customer: it counts once.
+            per_basket = np.array(
+                [
+                    people.setdefault(str(u), len(people))
+                    if u is not None and u == u  # not None, not NaN
+                    else people.setdefault(("basket", t), len(people))
+                    for t, u in enumerate(who)
+                ],
+                dtype=np.int64,
+            )
+            cust_codes = per_basket[basket_codes]
+        return cls._from_codes(
+            basket_codes,
+            item_codes,
+            cust_codes,
+            names[by_label],
+            np.arange(n_lists),
+            max_basket_items,
         )
 
 
@@ -166,6 +223,7 @@ class Itemsets:
     settings: dict[str, Any] = field(default_factory=dict)
     # Derived once and kept: each itemset's label tuple, and the subset keys of rules.
     _tuples: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _partial_tuples: np.ndarray | None = field(default=None, repr=False, compare=False)
     _keys: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
         default=None, repr=False, compare=False
     )
@@ -241,16 +299,9 @@ def frequent_itemsets(
     if total == 0:
         raise ConfigError("no baskets to mine")
     need = _min_count(min_support, total)
-    # Rank items by ascending basket count (ties by code): the search extends by later ranks.
-    counts = np.bincount(baskets.codes, minlength=len(baskets.items))
-    order = np.argsort(counts, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    ranked = rank[baskets.codes].astype(np.int32)
-    # Within each basket the ranks must ascend.
-    basket_of = np.repeat(np.arange(baskets.n_baskets), np.diff(baskets.ptr))
-    sort = np.lexsort((ranked, basket_of))
-    ranked = ranked[sort]
+    # Items ranked by ascending basket count (ties by code), each basket's ranks
+    # ascending: the search extends an itemset by later ranks only.
+    order, ranked = rank_baskets(baskets.ptr, baskets.codes, len(baskets.items))
     flat, sizes, n_b, n_c, stopped = mine_codes(
         baskets.ptr,
         ranked,
@@ -266,12 +317,9 @@ def frequent_itemsets(
             f"more than {max_itemsets:,} itemsets at min_support {min_support:g} (at least "
             f"{need} {basis}): raise min_support or set max_size"
         )
-    codes = order[flat]  # back to item codes
+    codes = codes_in_label_order(flat, sizes, order)  # codes follow the sorted labels
     ptr = np.zeros(len(sizes) + 1, np.int64)
     ptr[1:] = np.cumsum(sizes)
-    # Items within an itemset in label order (codes follow the sorted labels).
-    set_of = np.repeat(np.arange(len(sizes)), sizes)
-    codes = codes[np.lexsort((codes, set_of))].astype(np.int32)
     return Itemsets(
         labels=baskets.items,
         ptr=ptr,
@@ -286,11 +334,29 @@ def frequent_itemsets(
     )
 
 
-def _hashes(itemsets: Itemsets) -> tuple[np.ndarray, np.ndarray]:
-    """A random 64-bit key per item and per itemset the sum of its items' keys (mod 2^64).
+def _labels(itemsets: Itemsets, which: np.ndarray) -> np.ndarray:
+    """The label tuples of itemsets ``which``, built on first need and kept.
 
-    A subset's key is then a masked sum, looked up among the sorted keys; two
-    different itemsets share a key with probability about n²/2^64.
+    A small rule set from many itemsets builds only the tuples it shows.
+    """
+    if itemsets._tuples is None and len(which) * 4 >= len(itemsets):
+        return itemsets.tuples()[which]
+    cached = itemsets._partial_tuples
+    if cached is None:
+        cached = itemsets._partial_tuples = np.full(len(itemsets), None, dtype=object)
+    if itemsets._tuples is not None:
+        return itemsets._tuples[which]
+    missing = np.unique([s for s in which.tolist() if cached[s] is None])
+    names, codes, ptr = itemsets.labels, itemsets.codes, itemsets.ptr
+    for s in missing.tolist():
+        cached[s] = tuple(str(x) for x in names[codes[ptr[s] : ptr[s + 1]]])
+    return cached[which]
+
+
+def _hashes(itemsets: Itemsets) -> tuple[np.ndarray, np.ndarray]:
+    """A random odd 64-bit key per item and per itemset the sum of its items' keys (mod 2^64).
+
+    Two different itemsets share a key with probability about n²/2^64.
     """
     rng = np.random.default_rng(0x5EED)
     keys = rng.integers(0, 2**63, len(itemsets.labels), dtype=np.uint64) * np.uint64(2) + 1
@@ -325,77 +391,44 @@ def association_rules(
     cached = itemsets._keys
     if cached is None:  # the keys depend on the itemsets only: kept for the next call
         keys, hashed = _hashes(itemsets)
-        order = np.argsort(hashed, kind="stable")
-        cached = (keys, order, hashed[order])
+        cached = (keys, hashed, key_table(hashed))
         itemsets._keys = cached
-    keys, order, sorted_keys = cached
-
-    def lookup(h: np.ndarray) -> np.ndarray:
-        at = np.minimum(np.searchsorted(sorted_keys, h), len(sorted_keys) - 1)
-        if not np.array_equal(sorted_keys[at], h):
-            raise ConfigError("an itemset's subset is missing: the itemsets are not closed")
-        return order[at]
-
-    parts = []
-    sizes = itemsets.sizes
-    for k in np.unique(sizes[sizes >= 2]):
-        members = np.flatnonzero(sizes == k)
-        starts = itemsets.ptr[members]
-        grid_keys = keys[itemsets.codes[starts[:, None] + np.arange(k)[None, :]]]
-        whole_key = grid_keys.sum(axis=1, dtype=np.uint64)
-        if consequents == "single":
-            masks = np.array([((1 << k) - 1) ^ (1 << i) for i in range(k)], dtype=np.int64)
-        else:
-            masks = np.arange(1, (1 << k) - 1, dtype=np.int64)
-        # Every (itemset, split) at once: the antecedent's key is a masked sum of item keys.
-        take = ((masks[:, None] >> np.arange(k)[None, :]) & 1).astype(np.uint64)  # (m, k)
-        ante_key = (grid_keys[None, :, :] * take[:, None, :]).sum(axis=2, dtype=np.uint64)
-        ante = lookup(ante_key.ravel())
-        whole = np.tile(members, len(masks))
-        conf = support[whole] / support[ante]
-        keep = conf >= min_confidence - 1e-12
-        if not keep.any():
-            continue
-        # The consequent is the rest: only looked up for the rules that are kept.
-        cons_key = np.tile(whole_key, len(masks))[keep] - ante_key.ravel()[keep]
-        parts.append((whole[keep], ante[keep], lookup(cons_key), conf[keep]))
-    columns = [
-        "antecedent",
-        "consequent",
-        "antecedent_support",
-        "consequent_support",
-        *MEASURES,
-        "baskets",
-        "customers",
-    ]
-    if not parts:
-        return pd.DataFrame(columns=columns)
-    whole = np.concatenate([p[0] for p in parts])
-    ante = np.concatenate([p[1] for p in parts])
-    cons = np.concatenate([p[2] for p in parts])
-    conf = np.concatenate([p[3] for p in parts])
+    keys, hashed, table = cached
+    whole, ante, cons, conf, closed = rule_splits(
+        itemsets.ptr,
+        itemsets.codes,
+        keys,
+        hashed,
+        table,
+        support,
+        float(min_confidence),
+        consequents == "any",
+    )
+    if not closed:
+        raise ConfigError("an itemset's subset is missing: the itemsets are not closed")
     s_x, s_a, s_c = support[whole], support[ante], support[cons]
     lift = conf / s_c
+    measures = {"support": s_x, "confidence": conf, "lift": lift}
+    measures["leverage"] = s_x - s_a * s_c
     sure = conf >= 1 - 1e-12
     conviction = np.full(len(conf), np.inf)
     conviction[~sure] = (1 - s_c[~sure]) / (1 - conf[~sure])
-    named = itemsets.tuples()
-    frame = pd.DataFrame(
+    measures["conviction"] = conviction
+    # Filter and sort the columns before the frame exists: a frame's fixed costs
+    # dominate small rule sets.
+    pick = np.flatnonzero(lift >= min_lift) if min_lift is not None else np.arange(len(conf))
+    pick = pick[np.argsort(-measures[sort_by][pick], kind="stable")]
+    if limit:
+        pick = pick[:limit]
+    ante, cons = ante[pick], cons[pick]
+    return pd.DataFrame(
         {
-            "antecedent": named[ante],
-            "consequent": named[cons],
-            "antecedent_support": s_a,
-            "consequent_support": s_c,
-            "support": s_x,
-            "confidence": conf,
-            "lift": lift,
-            "leverage": s_x - s_a * s_c,
-            "conviction": conviction,
-            "baskets": itemsets.baskets[whole],
-            "customers": itemsets.customers[whole],
+            "antecedent": _labels(itemsets, ante),
+            "consequent": _labels(itemsets, cons),
+            "antecedent_support": s_a[pick],
+            "consequent_support": s_c[pick],
+            **{name: measures[name][pick] for name in MEASURES},
+            "baskets": itemsets.baskets[whole[pick]],
+            "customers": itemsets.customers[whole[pick]],
         }
     )
-    if min_lift is not None:
-        frame = frame[frame["lift"] >= min_lift]
-    frame = frame.sort_values(sort_by, ascending=False, kind="stable").reset_index(drop=True)
-    return frame.head(limit) if limit else frame

@@ -104,30 +104,35 @@ def mine_codes(
             root_items[e] = j
             e += 1
 
-    levels_items = [root_items]
-    levels_ptr = [root_ptr]
-    levels_occ = [root_occ]
-    levels_people = [root_people]
-    levels_pos = [0]
-    levels_index = [root_items.copy()]  # where each candidate's list starts in ptr
+    # One buffer set per depth, reused: depth first, only one node's children are
+    # alive per level, so a level's buffers are overwritten once its subtree is done
+    # (no allocation per node). Level 0 is the root, whose lists are indexed by item.
+    levels = max_size + 1
+    buf_items = [root_items]
+    buf_ptr = [root_ptr]
+    buf_occ = [root_occ]
+    buf_people = [root_people]
+    for _ in range(levels):
+        buf_items.append(np.empty(16, np.int32))
+        buf_ptr.append(np.zeros(17, np.int64))
+        buf_occ.append(np.empty(64, np.int32))
+        buf_people.append(np.empty(16, np.int64))
+    n_level = np.zeros(levels + 1, np.int64)
+    scratch = np.empty(n_items, np.int64)  # where each child's list is being filled
+    pos = np.zeros(levels + 1, np.int64)
+    n_level[0] = keep
     depth = 0
     while depth >= 0:
-        items = levels_items[depth]
-        p = levels_pos[depth]
-        if p >= items.shape[0]:
-            levels_items.pop()
-            levels_ptr.pop()
-            levels_occ.pop()
-            levels_people.pop()
-            levels_pos.pop()
-            levels_index.pop()
+        p = pos[depth]
+        if p >= n_level[depth]:
             depth -= 1
             continue
-        levels_pos[depth] = p + 1
-        ptr = levels_ptr[depth]
-        occ = levels_occ[depth]
-        slot = levels_index[depth][p]
+        pos[depth] = p + 1
+        items = buf_items[depth]
+        ptr = buf_ptr[depth]
+        occ = buf_occ[depth]
         tail = items[p]
+        slot = tail if depth == 0 else p
         prefix[depth] = tail
         lo = ptr[slot]
         hi = ptr[slot + 1]
@@ -141,7 +146,7 @@ def mine_codes(
             n_flat += 1
         out_size[n_sets] = depth + 1
         out_baskets[n_sets] = hi - lo
-        out_customers[n_sets] = levels_people[depth][slot]
+        out_customers[n_sets] = buf_people[depth][slot]
         n_sets += 1
         if n_sets >= max_sets:
             return (
@@ -185,9 +190,16 @@ def mine_codes(
                 people[j] = 0
                 last[j] = -1
             continue
-        new_items = np.empty(n_ext, np.int32)
-        new_ptr = np.zeros(n_ext + 1, np.int64)
-        new_people = np.empty(n_ext, np.int64)
+        child = depth + 1
+        if buf_items[child].shape[0] < n_ext:
+            size = max(n_ext, 2 * buf_items[child].shape[0])
+            buf_items[child] = np.empty(size, np.int32)
+            buf_ptr[child] = np.zeros(size + 1, np.int64)
+            buf_people[child] = np.empty(size, np.int64)
+        new_items = buf_items[child]
+        new_ptr = buf_ptr[child]
+        new_people = buf_people[child]
+        new_ptr[0] = 0
         e = 0
         for i in range(n_touched):
             j = touched[i]
@@ -201,8 +213,12 @@ def mine_codes(
             count[j] = 0
             people[j] = 0
             last[j] = -1
-        new_occ = np.empty(new_ptr[n_ext], np.int32)
-        fill = new_ptr[:-1].copy()
+        if buf_occ[child].shape[0] < new_ptr[n_ext]:
+            buf_occ[child] = np.empty(max(new_ptr[n_ext], 2 * buf_occ[child].shape[0]), np.int32)
+        new_occ = buf_occ[child]
+        fill = scratch
+        for i in range(n_ext):
+            fill[i] = new_ptr[i]
         for k in range(lo, hi):
             t = occ[k]
             for m in range(basket_ptr[t + 1] - 1, basket_ptr[t] - 1, -1):
@@ -215,13 +231,9 @@ def mine_codes(
                     fill[s] += 1
         for i in range(n_ext):
             where[new_items[i]] = -1
-        levels_items.append(new_items)
-        levels_ptr.append(new_ptr)
-        levels_occ.append(new_occ)
-        levels_people.append(new_people)
-        levels_pos.append(0)
-        levels_index.append(np.arange(n_ext).astype(np.int32))
-        depth += 1
+        n_level[child] = n_ext
+        pos[child] = 0
+        depth = child
     return (
         out_items[:n_flat],
         out_size[:n_sets],
@@ -229,3 +241,59 @@ def mine_codes(
         out_customers[:n_sets],
         False,
     )
+
+
+@njit(cache=True)
+def rank_baskets(
+    basket_ptr: np.ndarray, basket_codes: np.ndarray, n_items: int
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - jitted
+    """Items ranked by ascending basket count (ties by code), and each basket's ranks, ascending.
+
+    Returns ``order`` (the item code of each rank) and the ranks laid out like
+    ``basket_codes``. Linear: the baskets are filled rank by rank, so each
+    basket's ranks come out sorted without a sort.
+    """
+    counts = np.zeros(n_items, np.int64)
+    for k in range(basket_codes.shape[0]):
+        counts[basket_codes[k]] += 1
+    order = np.argsort(counts, kind="mergesort")  # stable: ties keep code order
+    # The baskets of each item (a transposed CSR), then each basket takes its ranks.
+    item_ptr = np.zeros(n_items + 1, np.int64)
+    item_ptr[1:] = np.cumsum(counts)
+    holders = np.empty(basket_codes.shape[0], np.int64)
+    fill = item_ptr[:-1].copy()
+    n_baskets = basket_ptr.shape[0] - 1
+    for t in range(n_baskets):
+        for k in range(basket_ptr[t], basket_ptr[t + 1]):
+            j = basket_codes[k]
+            holders[fill[j]] = t
+            fill[j] += 1
+    ranked = np.empty(basket_codes.shape[0], np.int32)
+    at = basket_ptr[:-1].copy()
+    for r in range(n_items):
+        j = order[r]
+        for k in range(item_ptr[j], item_ptr[j + 1]):
+            t = holders[k]
+            ranked[at[t]] = r
+            at[t] += 1
+    return order, ranked
+
+
+@njit(cache=True)
+def codes_in_label_order(
+    flat: np.ndarray, sizes: np.ndarray, order: np.ndarray
+) -> np.ndarray:  # pragma: no cover - jitted
+    """Each itemset's ranks turned back into item codes, ascending within the itemset."""
+    out = np.empty(flat.shape[0], np.int32)
+    at = 0
+    for s in range(sizes.shape[0]):
+        k = sizes[s]
+        for i in range(k):  # insertion sort: itemsets hold a handful of items
+            v = order[flat[at + i]]
+            m = at + i
+            while m > at and out[m - 1] > v:
+                out[m] = out[m - 1]
+                m -= 1
+            out[m] = v
+        at += k
+    return out
