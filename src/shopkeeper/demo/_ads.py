@@ -108,7 +108,10 @@ def build_ads(
         base = _PARAMS[name][0] * scale
         noise = rng.lognormal(0.0, 0.2, days)
         if name == "search":
-            pattern = (0.75 + 0.35 * np.sqrt(norm_mult)) * ramp
+            # Bids follow demand, and the budget is reset every two weeks: without
+            # those steps, spend moving only with demand could not be told apart from it.
+            steps = np.repeat(rng.lognormal(0.0, 0.35, days // 14 + 1), 14)[:days]
+            pattern = (0.75 + 0.35 * np.sqrt(norm_mult)) * ramp * steps
         elif name == "social":
             pattern = (0.35 + 1.0 * _flights(rng, days, 0.65, 12)) * ramp
         elif name == "display":

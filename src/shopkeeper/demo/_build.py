@@ -20,7 +20,7 @@ from shopkeeper.demo._generator import generate
 from shopkeeper.demo._write import TRUTH_FILE, write_shop
 from shopkeeper.errors import ConfigError
 from shopkeeper.ingest import LoadResult, load_folder
-from shopkeeper.store import DEMO_META, Store
+from shopkeeper.store import DEMO_META, TIMEZONE_META, Store
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,8 @@ def build_demo(
     seconds["write"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    meta = {DEMO_META: json.dumps(cfg.to_dict(), sort_keys=True)}
+    # The demo shop keeps Beijing time: its days are days at +08:00.
+    meta = {DEMO_META: json.dumps(cfg.to_dict(), sort_keys=True), TIMEZONE_META: "+08:00"}
     result = load_folder(out, store, progress=progress, replace=True, meta=meta)
     seconds["load"] = time.perf_counter() - started
     log.info("demo shop loaded: %d rows from %s", result.rows, out)

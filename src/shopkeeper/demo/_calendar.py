@@ -145,7 +145,9 @@ def build_calendar(start: dt.date, days: int) -> Calendar:
             plant("Double 11 pre-sale", d1111 - dt.timedelta(days=k), 1.12 + 0.05 * (11 - k))
         plant("Double 11", d1111, 5.0, 0.9, True)
         plant("Double 11 after", d1111 + dt.timedelta(days=1), 1.4)
-        bf = _nth_weekday(year, 11, 4, 4)
+        # The day after the fourth Thursday (not the fourth Friday: in a November
+        # that starts on a Friday those differ).
+        bf = _nth_weekday(year, 11, 3, 4) + dt.timedelta(days=1)
         plant("Thanksgiving", bf - dt.timedelta(days=1), 1.15)
         plant("Black Friday", bf, 1.9, 0.4)
         plant("Black Friday weekend", bf + dt.timedelta(days=1), 1.25)

@@ -155,7 +155,9 @@ def simulate(
         else:
             ad_cust = np.zeros(0, dtype=np.int64)
             ad_channel, ad_guest = ad_channel[ad_guest], ad_guest[ad_guest]
-        n_guest = rng.poisson(guest_ratio * (organic_expected[d] + ads.expected_orders[:, d].sum()))
+        # Guests in proportion to the organic orders: the ads' own guests are drawn
+        # above, so the planted advertising effect is exactly the channel orders.
+        n_guest = rng.poisson(guest_ratio * organic_expected[d])
         walk = rng.poisson(0.5 * STORE_SHARE * store_rate * mult)
 
         cust = np.concatenate([buy, first, ad_cust])

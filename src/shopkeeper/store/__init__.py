@@ -5,6 +5,7 @@ from shopkeeper.store._schema import (
     EXTRA_COLUMN,
     METADATA,
     SCHEMA_VERSION,
+    TIMEZONE_META,
     key_expressions,
 )
 from shopkeeper.store._store import Store
@@ -15,6 +16,7 @@ __all__ = [
     "EXTRA_COLUMN",
     "METADATA",
     "SCHEMA_VERSION",
+    "TIMEZONE_META",
     "Store",
     "key_expressions",
     "write_frame",

@@ -36,6 +36,9 @@ EXTRA_COLUMN = "extra"
 #: Metadata entry present while the store holds exactly one generated demo shop:
 #: its settings as JSON. Every other load removes it.
 DEMO_META = "demo_config"
+#: Metadata entry with the shop's time zone (an offset such as +08:00 or a zone
+#: name): the day the marketing mix counts sales in. Loads keep it.
+TIMEZONE_META = "timezone"
 
 _SQL_TYPES: dict[Kind, TypeEngine] = {
     Kind.ID: String(contract._tables.ID_MAX),
