@@ -108,6 +108,7 @@ def _import_capabilities() -> None:
     import shopkeeper.basket._analysis
     import shopkeeper.customers._train
     import shopkeeper.figures
+    import shopkeeper.mmm._analysis
     import shopkeeper.recommend._train  # noqa: F401
 
 
