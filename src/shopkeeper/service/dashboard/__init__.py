@@ -2,8 +2,8 @@
 
 ``router`` holds the pages (``/``, ``/login``, ``/logout``, ``/overview``,
 ``/products``, ``/customers``, ``/customer-value``, ``/recommendations``,
-``/baskets``, ``/data-quality``, ``/jobs``) and the Plotly script; ``STATIC_DIR`` is the
-folder the app serves at ``/static``. Pages need a user logged in with an API
+``/baskets``, ``/marketing``, ``/data-quality``, ``/jobs``) and the Plotly script;
+``STATIC_DIR`` is the folder the app serves at ``/static``. Pages need a user logged in with an API
 key (kept as its key id in the signed session cookie); labels come in English
 or Chinese (``?lang=en|zh``, remembered in the ``lang`` cookie).
 """
@@ -11,6 +11,7 @@ or Chinese (``?lang=en|zh``, remembered in the ``lang`` cookie).
 from shopkeeper.service.dashboard import (
     _basket,  # noqa: F401  (adds /baskets)
     _customers_value,  # noqa: F401  (adds /customer-value)
+    _mmm,  # noqa: F401  (adds /marketing)
     _recommend,  # noqa: F401  (adds /recommendations)
 )
 from shopkeeper.service.dashboard._pages import PLOTLY_PATH, STATIC_DIR, TEMPLATE_DIR, router

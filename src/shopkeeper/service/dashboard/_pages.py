@@ -75,6 +75,12 @@ NAV = (
     ),
     ("baskets", "/baskets", "nav.baskets", "M3 9h18l-2 11H5zM8 9l4-6M16 9l-4-6M9 13v4M15 13v4"),
     (
+        "marketing",
+        "/marketing",
+        "nav.marketing",
+        "M3 10v4h3l6 4V6L6 10zM16 9a3.5 3.5 0 0 1 0 6M19 6a7.5 7.5 0 0 1 0 12",
+    ),
+    (
         "data_quality",
         "/data-quality",
         "nav.data_quality",

@@ -25,6 +25,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.customer_value": ("Customer value", "客户价值"),
     "nav.recommendations": ("Recommendations", "推荐"),
     "nav.baskets": ("Baskets", "购物篮"),
+    "nav.marketing": ("Marketing mix", "营销组合"),
     "nav.data_quality": ("Data quality", "数据质量"),
     "nav.jobs": ("Jobs & models", "任务与模型"),
     "nav.logout": ("Log out", "退出登录"),
@@ -347,6 +348,157 @@ TEXTS: dict[str, tuple[str, str]] = {
     "basket.col.discount": ("Suggested discount", "建议折扣"),
     "basket.col.bundle_price": ("Bundle price", "套餐价"),
     "basket.col.margin_kept": ("Margin kept", "折后毛利率"),
+    # marketing mix
+    "mmm.title": ("Marketing mix", "营销组合"),
+    "mmm.subtitle": ("From the marketing-mix analysis of job", "来自营销组合分析，计算任务"),
+    "mmm.period": ("sales and ad spend from", "销售与广告投放区间"),
+    "mmm.no_analysis": (
+        "No marketing-mix analysis has been computed yet.",
+        "尚未计算营销组合分析。",
+    ),
+    "mmm.no_analysis.how": (
+        "Run it from the command line, or run the mmm job on the Jobs page "
+        "(operator key), or POST /api/v1/jobs with kind mmm:",
+        "可在命令行运行，或在“任务与模型”页面运行 mmm 任务（需运营密钥），"
+        "或调用 POST /api/v1/jobs 并指定 kind 为 mmm：",
+    ),
+    "mmm.unit.day": ("days", "天"),
+    "mmm.unit.week": ("weeks", "周"),
+    "mmm.one.day": ("day", "天"),
+    "mmm.one.week": ("week", "周"),
+    "mmm.axis.spend": ("Spend per {unit}", "每{unit}投放金额"),
+    "mmm.axis.sales": ("Sales per {unit}", "每{unit}销售额"),
+    "mmm.card.spend": ("Ad spend in the window", "期间广告投放"),
+    "mmm.card.ad_sales": ("Sales from advertising", "广告带来的销售额"),
+    "mmm.card.ad_share": ("Share of sales from ads", "广告销售额占比"),
+    "mmm.card.roas": ("Return on ad spend (all channels)", "整体广告支出回报率"),
+    "mmm.card.wape": ("Holdout forecast error (WAPE)", "留出期预测误差（WAPE）"),
+    "mmm.sales": ("Sales", "销售额"),
+    "mmm.spend": ("Spend", "投放金额"),
+    "mmm.total_spend": ("Total ad spend", "广告总投放"),
+    "mmm.actual": ("Actual sales", "实际销售额"),
+    "mmm.forecast": ("Forecast", "预测销售额"),
+    "mmm.base": ("Organic base", "自然销售（基线）"),
+    "mmm.current": ("current", "当前"),
+    "mmm.current_spend": ("Current spend", "当前投放"),
+    "mmm.interval": ("90% interval", "90% 区间"),
+    "mmm.roas": ("ROAS", "广告支出回报率（ROAS）"),
+    "mmm.marginal_roas": ("Marginal ROAS", "边际回报率"),
+    "mmm.sales_per_spend": ("Sales per unit of spend", "每单位投放带来的销售额"),
+    "mmm.break_even": ("break-even: 1 sale per 1 spent", "盈亏线：每投入 1 带来 1 的销售额"),
+    "mmm.simple": ("The simple line", "简单直线模型"),
+    "mmm.simple.hint": (
+        "sales against total ad spend, one dot per period",
+        "销售额与广告总投放的关系，每个点代表一个时段",
+    ),
+    "mmm.simple.periods": ("Periods", "时段"),
+    "mmm.simple.line": ("Fitted line", "拟合直线"),
+    "mmm.simple.note": (
+        "Sales ≈ {intercept} + {slope} × total ad spend ({r2} R², {n} {unit}): each extra "
+        "unit of spend goes with {slope} more sales on the same day or week.",
+        "销售额 ≈ {intercept} + {slope} × 广告总投放（R² 为 {r2}，共 {n} {unit}）："
+        "同期每多投入 1 个单位，销售额约多 {slope}。",
+    ),
+    "mmm.simple.caveat": (
+        "This is what most people draw first. It ignores carry-over, saturation, seasons "
+        "and the differences between channels; the mix below accounts for them.",
+        "这是大多数人首先会画的图。它忽略了广告的滞后效应、饱和效应、季节性以及渠道之间的差异；"
+        "下方的营销组合模型考虑了这些因素。",
+    ),
+    "mmm.holdout": ("Holdout check", "留出期检验"),
+    "mmm.holdout.hint": ("{start} to {end}", "{start} 至 {end}"),
+    "mmm.holdout.periods": ("Periods held out", "留出时段数"),
+    "mmm.holdout.note": (
+        "The mix was fitted again without these periods and forecast their sales from "
+        "their actual ad spend. WAPE: the forecast's absolute errors over actual sales; "
+        "bias: forecast minus actual, over actual.",
+        "模型在不含这些时段的数据上重新拟合，再根据这些时段的实际广告投放预测其销售额。"
+        "WAPE：预测绝对误差之和除以实际销售额；偏差：预测减实际，再除以实际。",
+    ),
+    "mmm.no_holdout": (
+        "The job made no holdout check (see the notes above).",
+        "该任务没有进行留出期检验（原因见上方说明）。",
+    ),
+    "mmm.wape": ("WAPE", "加权绝对百分比误差（WAPE）"),
+    "mmm.mape": ("MAPE", "平均绝对百分比误差（MAPE）"),
+    "mmm.bias": ("Bias", "偏差"),
+    "mmm.contributions": ("Where sales came from", "销售额来源"),
+    "mmm.contributions.hint": (
+        "per period: the organic base and each channel, stacked",
+        "每个时段：自然销售基线与各渠道贡献，堆叠显示",
+    ),
+    "mmm.contributions.note": (
+        "The areas add up to the mix's fitted sales; the line is what actually sold. "
+        "The base holds trend, season, weekdays, holidays, promotions and prices.",
+        "各区域之和为模型拟合的销售额，折线为实际销售额。"
+        "基线包含趋势、季节、星期、节假日、促销和价格的影响。",
+    ),
+    "mmm.channels": ("Return on ad spend per channel", "各渠道广告支出回报率"),
+    "mmm.channels.hint": (
+        "with 90% intervals; marginal: the next unit at the current spend",
+        "含 90% 区间；边际回报率：在当前投放水平上再多投入一个单位的回报",
+    ),
+    "mmm.roas.note": (
+        "ROAS: the channel's sales over its spend in the window. Marginal ROAS: the "
+        "sales the next unit of spend would bring at the current spend; below 1 the next "
+        "unit sells less than it costs.",
+        "ROAS：期间内该渠道带来的销售额除以其投放金额。边际回报率：在当前投放水平上再多投入"
+        "一个单位所带来的销售额；低于 1 表示多投入的部分带来的销售额低于其成本。",
+    ),
+    "mmm.col.channel": ("Channel", "渠道"),
+    "mmm.col.spend": ("Spend", "投放金额"),
+    "mmm.col.sales": ("Sales from it", "带来的销售额"),
+    "mmm.col.share": ("Share of sales", "销售额占比"),
+    "mmm.col.current_spend": ("Current spend per {unit}", "当前投放（每{unit}）"),
+    "mmm.curves": ("Response curves", "响应曲线"),
+    "mmm.curves.hint": (
+        "sales per period against a steady spend per period",
+        "持续稳定投放下，每个时段的投放金额与销售额",
+    ),
+    "mmm.curves.note": (
+        "Each curve flattens as the channel saturates; the diamond marks its current "
+        "spend (the last four weeks' mean). Where a curve is still steep, more spend "
+        "still pays.",
+        "曲线变平表示该渠道趋于饱和；菱形标记当前投放水平（最近四周的平均值）。"
+        "曲线仍然陡峭之处，追加投放仍有回报。",
+    ),
+    "mmm.budget": ("Budget optimiser", "预算优化"),
+    "mmm.budget.hint": (
+        "the split of a budget over the next {n} {unit} that sells (or earns) the most",
+        "在未来 {n} {unit}内，使销售额（或利润）最大的预算分配",
+    ),
+    "mmm.budget.total": ("Total budget over {n} {unit}", "{n} {unit}总预算"),
+    "mmm.budget.objective": ("Objective", "优化目标"),
+    "mmm.objective.sales": ("Most sales", "销售额最大"),
+    "mmm.objective.profit": ("Most profit (needs a margin)", "利润最大（需填写毛利率）"),
+    "mmm.budget.margin": ("Margin (0–1, for profit)", "毛利率（0–1，用于利润目标）"),
+    "mmm.budget.optimise": ("Optimise", "计算最优分配"),
+    "mmm.budget.reset": ("Reset", "重置"),
+    "mmm.budget.bounds": (
+        "Optional limits per channel over the same period: leave empty for none.",
+        "可选：各渠道在同一期间内的投放上下限，留空表示不限制。",
+    ),
+    "mmm.budget.min": ("At least", "最少"),
+    "mmm.budget.max": ("At most", "最多"),
+    "mmm.budget.current": ("Current split", "当前分配"),
+    "mmm.budget.recommended": ("Recommended", "建议分配"),
+    "mmm.budget.change": ("Change", "变化"),
+    "mmm.budget.current_sales": ("Sales at the current split", "当前分配下的销售额"),
+    "mmm.budget.expected_sales": ("Expected sales", "预计销售额"),
+    "mmm.budget.sum": ("Total", "合计"),
+    "mmm.budget.card.total": ("Budget over {n} {unit}", "{n} {unit}预算"),
+    "mmm.budget.card.expected": ("Expected sales from ads", "预计广告销售额"),
+    "mmm.budget.card.current": ("At the current split", "当前分配下"),
+    "mmm.budget.card.gain": ("Expected gain", "预计增量"),
+    "mmm.budget.card.profit_gain": ("Profit gain after ad spend", "扣除投放后的利润增量"),
+    "mmm.budget.invalid": ("The budget cannot be split:", "无法计算该预算分配："),
+    "mmm.budget.note": (
+        "The current split is the last four weeks' mix scaled to the same budget. Sales "
+        "are those the channels bring once their carry-over has built up, from the fitted "
+        "curves; the organic base is left out of both.",
+        "当前分配为最近四周的渠道结构按同一预算等比缩放。销售额由拟合的响应曲线计算，"
+        "为滞后效应稳定后各渠道带来的销售额；两者均不含自然销售基线。",
+    ),
     # customer value
     "cvalue.title": ("Customer value", "客户价值"),
     "cvalue.subtitle": ("From the customer analytics of job", "来自客户分析，计算任务"),

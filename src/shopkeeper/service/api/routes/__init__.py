@@ -9,6 +9,7 @@ from shopkeeper.service.api.routes import (
     health,
     jobs,
     keys,
+    mmm,
     orders,
     products,
     recommend,
@@ -25,6 +26,7 @@ ROUTERS = [
     figures.router,
     recommend.router,
     basket.router,
+    mmm.router,
     jobs.router,
     keys.router,
 ]
