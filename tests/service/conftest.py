@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -43,3 +44,23 @@ def tokens(shop_store: Store) -> dict[str, str]:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def ok(response: Any) -> dict[str, Any]:
+    """The JSON body of a 200 answer (failing with the body otherwise)."""
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def error_body(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The ``error`` of the one error body, checked for status, code, message and request id."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "request_id"}
+    assert body["error"]["status"] == status and body["error"]["code"] == code
+    assert body["error"]["message"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    error: dict[str, Any] = body["error"]
+    return error

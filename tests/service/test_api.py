@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from shopkeeper.store import Store
 from tests.service.conftest import auth
+from tests.service.conftest import error_body as _error
 
 GETS = [
     "/api/v1/products",
@@ -25,16 +26,6 @@ GETS = [
     "/api/v1/keys",
 ]
 EVENT = {"at": "2024-11-15T10:00:00+08:00", "event": "view", "session_id": "s9", "product_id": "P1"}
-
-
-def _error(response: object, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text  # type: ignore[attr-defined]
-    body = response.json()  # type: ignore[attr-defined]
-    assert set(body) == {"error", "request_id"}
-    assert body["error"]["status"] == status and body["error"]["code"] == code
-    assert body["error"]["message"]
-    assert body["request_id"] == response.headers["x-request-id"]  # type: ignore[attr-defined]
-    return body["error"]
 
 
 def test_health_and_readiness_need_no_key(client: TestClient) -> None:

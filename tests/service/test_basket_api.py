@@ -28,6 +28,8 @@ from shopkeeper.service.api.routes.basket import served_basket
 from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
 from tests.service.conftest import auth
+from tests.service.conftest import error_body as _error
+from tests.service.conftest import ok as _ok
 from tests.service.test_recommend_api import new_workspace
 
 API = "/api/v1/basket"
@@ -135,23 +137,6 @@ def api(shop: BasketShop) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def reader(shop: BasketShop) -> dict[str, str]:
     return auth(create_key(shop.store, "basket reader", "reader")[1])
-
-
-def _ok(response: Any) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def _error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error", "request_id"}
-    assert body["error"]["status"] == status and body["error"]["code"] == code
-    assert body["error"]["message"]
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 def _rules(api: TestClient, headers: dict[str, str], query: str = "") -> dict[str, Any]:

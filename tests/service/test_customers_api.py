@@ -29,6 +29,8 @@ from shopkeeper.service.api.routes.customer_analytics import EXPORT_COLUMNS, ser
 from shopkeeper.store import METADATA, Store
 from shopkeeper.workspace import Workspace
 from tests.service.conftest import auth
+from tests.service.conftest import error_body as _error
+from tests.service.conftest import ok as _ok
 from tests.service.test_recommend_api import new_workspace
 
 API = "/api/v1/customers"
@@ -113,23 +115,6 @@ def reader(shop: CustomerShop) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def operator(shop: CustomerShop) -> dict[str, str]:
     return auth(create_key(shop.store, "analytics operator", "operator")[1])
-
-
-def _error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error", "request_id"}
-    assert body["error"]["status"] == status and body["error"]["code"] == code
-    assert body["error"]["message"]
-    error: dict[str, Any] = body["error"]
-    return error
-
-
-def _ok(response: Any) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def _audience(api: TestClient, headers: dict[str, str], conditions: list[Any], preview: int = 0):

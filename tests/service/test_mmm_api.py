@@ -28,6 +28,8 @@ from shopkeeper.service.api.routes.mmm import served_mix
 from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
 from tests.service.conftest import auth
+from tests.service.conftest import error_body as _error
+from tests.service.conftest import ok as _ok
 from tests.service.test_recommend_api import new_workspace
 
 API = "/api/v1/mmm"
@@ -136,23 +138,6 @@ def api(shop: MixShop) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def reader(shop: MixShop) -> dict[str, str]:
     return auth(create_key(shop.store, "mmm reader", "reader")[1])
-
-
-def _ok(response: Any) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def _error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error", "request_id"}
-    assert body["error"]["status"] == status and body["error"]["code"] == code
-    assert body["error"]["message"]
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 def _facts(body: dict[str, Any], shop: MixShop) -> None:

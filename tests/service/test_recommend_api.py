@@ -25,6 +25,7 @@ from shopkeeper.service.api.routes.recommend import served_model
 from shopkeeper.store import METADATA, Store
 from shopkeeper.workspace import Workspace
 from tests.service.conftest import auth
+from tests.service.conftest import error_body as _error
 
 API = "/api/v1/recommend"
 ITEM_KEYS = {"product_id", "score", "reason", "title", "category"}
@@ -110,15 +111,6 @@ def api(shop: TrainedShop) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def reader(shop: TrainedShop) -> dict[str, str]:
     return auth(create_key(shop.store, "recommend reader", "reader")[1])
-
-
-def _error(response: object, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text  # type: ignore[attr-defined]
-    body = response.json()  # type: ignore[attr-defined]
-    assert set(body) == {"error", "request_id"}
-    assert body["error"]["status"] == status and body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def _check_items(shop: TrainedShop, items: list[dict], n: int) -> None:
