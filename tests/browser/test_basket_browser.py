@@ -14,8 +14,6 @@ Skipped when ``/usr/bin/chromium`` is missing, unless
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,9 +25,9 @@ from tests.browser.test_dashboard_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     _check_charts,
-    _free_port,
     _require_browser,
     _shot,
+    serving,
 )
 from tests.service.test_basket_api import BasketShop, basket_shop
 
@@ -59,29 +57,10 @@ _HOVER_NODE = """
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A running service over the analysed shop: its URL, a reader's token and the shop."""
     _require_browser()
-    import uvicorn
-
     shop: BasketShop = basket_shop(tmp_path_factory)
     _, token = create_key(shop.store, "browser baskets", "reader")
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(shop.workspace, store=shop.store),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, name="baskets-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the dashboard server did not start")
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "token": token, "shop": shop}
-    server.should_exit = True
-    thread.join(15)
+    with serving(create_app(shop.workspace, store=shop.store), "baskets-server") as url:
+        yield {"url": url, "token": token, "shop": shop}
 
 
 def _api(url: str, token: str, path: str) -> dict[str, Any]:

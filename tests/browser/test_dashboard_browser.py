@@ -14,6 +14,7 @@ CJK fonts from Debian's packages; Playwright's own browser download is never use
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -90,12 +91,31 @@ def _free_port() -> int:
         return port
 
 
+@contextlib.contextmanager
+def serving(app: Any, name: str) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a free local port in a thread; yield its base URL."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the dashboard server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
 @pytest.fixture(scope="module")
 def live_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A running service over the small demo shop: its URL and an operator's token."""
     _require_browser()
-    import uvicorn
-
     root = tmp_path_factory.mktemp("browser")
     workspace = Workspace(root=root, database_url=f"sqlite:///{root / 'shop.db'}")
     for folder in (workspace.models_dir, workspace.reports_dir):
@@ -104,22 +124,8 @@ def live_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     store.create()
     build_demo(store, root / "demo-shop", DemoConfig.preset("small"))
     _, token = create_key(store, "browser test", "operator")
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(workspace, store=store), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, name="dashboard-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the dashboard server did not start")
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "token": token}
-    server.should_exit = True
-    thread.join(15)
+    with serving(create_app(workspace, store=store), "dashboard-server") as url:
+        yield {"url": url, "token": token}
     store.close()
 
 
