@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 Adstock = Literal["geometric", "weibull"]
 START_DECAYS = (0.2, 0.5, 0.8)
+START_EVALUATIONS = 120
 PRIOR_LOG_KAPPA_SD = 0.5
 PRIOR_SHAPE = (math.log(1.5), 0.5)
 PRIOR_DECAY = (0.5, 0.35)
@@ -259,8 +260,10 @@ def fit_mix(data: MixData, settings: MixSettings | None = None) -> MixModel:
     x_ctl, ctl_names = _controls(data, cfg)
     problem = _Problem(y / scale, x_ctl, spend, cfg.adstock)
     best = None
+    # Each start gets a short budget (they converge in tens of evaluations when they
+    # converge at all; a start that wanders is cut off), the best one the full budget.
     for decay in START_DECAYS:
-        result = problem.solve(problem.start(decay), cfg.max_evaluations)
+        result = problem.solve(problem.start(decay), min(START_EVALUATIONS, cfg.max_evaluations))
         logger.debug(
             "start decay %.1f: cost %.4g after %d evaluations", decay, result.cost, result.nfev
         )
@@ -273,7 +276,7 @@ def fit_mix(data: MixData, settings: MixSettings | None = None) -> MixModel:
     rms = float(np.sqrt(np.mean(best.fun[: problem.n] ** 2)))
     if rms > 0:
         problem.w = problem.w / rms
-        best = problem.solve(best.x, cfg.max_evaluations)
+    best = problem.solve(best.x, cfg.max_evaluations)
     theta = best.x
     gamma, betas, params = problem.unpack(theta)
     channels = [
