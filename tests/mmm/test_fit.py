@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from shopkeeper.errors import ConfigError
-from shopkeeper.mmm import MixSettings, MMMSettings, analyse, fit_mix
+from shopkeeper.mmm import MixData, MixSettings, MMMSettings, analyse, fit_mix
 from shopkeeper.mmm._analysis import holdout_check
 from tests.mmm.synthetic import planted_shop
 
@@ -77,3 +77,28 @@ def test_no_spend_and_bad_settings_are_refused(planted: tuple) -> None:
         MixSettings(adstock="linear")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="frequency"):
         MMMSettings(frequency="month")
+
+
+def test_weekly_data_fits_and_forecasts() -> None:
+    daily, truth = planted_shop(days=728, seed=5)
+    weeks = len(daily) // 7
+    cut = weeks * 7
+    weekly = MixData(
+        dates=daily.dates[:cut:7],
+        sales=daily.sales[:cut].reshape(weeks, 7).sum(axis=1),
+        orders=daily.orders[:cut].reshape(weeks, 7).sum(axis=1),
+        channels=daily.channels,
+        spend=daily.spend[:, :cut].reshape(len(daily.channels), weeks, 7).sum(axis=2),
+        promotion=np.zeros(weeks),
+        price_index=None,
+        frequency="week",
+        timezone="UTC",
+    )
+    model = fit_mix(weekly)
+    assert model.frequency == "week" and "Sat" not in model.control_names
+    summary = model.summary().set_index("channel")
+    # A weekly adstock's decay is per week, yet the returns come out as on days.
+    for name, t in truth.items():
+        assert summary.loc[name, "roas"] == pytest.approx(t["roas"], rel=0.2), name
+    check = holdout_check(weekly, 8, MixSettings())
+    assert len(check["forecast"]) == 8 and check["wape"] < 0.1
