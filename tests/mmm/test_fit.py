@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -70,9 +72,8 @@ def test_analysis_has_the_simple_line_and_the_holdout(planted: tuple) -> None:
 
 def test_no_spend_and_bad_settings_are_refused(planted: tuple) -> None:
     data, _ = planted
-    data.spend = np.zeros_like(data.spend)
     with pytest.raises(ConfigError, match="no channel spent"):
-        fit_mix(data)
+        fit_mix(replace(data, spend=np.zeros_like(data.spend)))
     with pytest.raises(ConfigError, match="adstock"):
         MixSettings(adstock="linear")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="frequency"):
@@ -102,3 +103,13 @@ def test_weekly_data_fits_and_forecasts() -> None:
         assert summary.loc[name, "roas"] == pytest.approx(t["roas"], rel=0.2), name
     check = holdout_check(weekly, 8, MixSettings())
     assert len(check["forecast"]) == 8 and check["wape"] < 0.1
+
+
+def test_a_channel_that_never_pauses_is_named_in_the_notes(planted: tuple) -> None:
+    data, _ = planted
+    steady = data.spend.copy()
+    steady[0] = steady[0].mean() * np.exp(np.random.default_rng(2).normal(0, 0.3, len(data)))
+    result = analyse(replace(data, spend=steady), MMMSettings(holdout=0))
+    notes = " ".join(result.notes)
+    assert "search never paused" in notes
+    assert "social" not in notes and "video" not in notes

@@ -34,6 +34,10 @@ from shopkeeper.workspace import Workspace
 
 FORMAT = 1
 ARTIFACT = "mmm.pkl"
+# A channel "pauses" on periods with spend below 10% of its mean; one that does so
+# on fewer than 5% of periods has no data near the start of its curve.
+PAUSE_SHARE = 0.10
+MIN_PAUSED = 0.05
 Progress = Callable[[float, str], None]
 
 
@@ -140,6 +144,17 @@ class MixAnalysis:
         }
 
 
+def never_paused(model: MixModel) -> list[str]:
+    """The channels whose spend hardly ever came near zero (see the note in :func:`analyse`)."""
+    out = []
+    for i, name in enumerate(model.channel_names):
+        spend = model.spend[i]
+        quiet = float(np.mean(spend < PAUSE_SHARE * spend.mean()))
+        if quiet < MIN_PAUSED:
+            out.append(name)
+    return out
+
+
 def holdout_check(data: MixData, periods: int, settings: MixSettings) -> dict[str, Any]:
     """Fit without the last ``periods`` and forecast them from their actual spend."""
     n = len(data)
@@ -186,6 +201,14 @@ def analyse(data: MixData, settings: MMMSettings | None = None) -> MixAnalysis:
         notes.append("the fit stopped at its evaluation limit before converging")
     if model.info.get("left_out"):
         notes.append(f"channels without spend in the window: {', '.join(model.info['left_out'])}")
+    always_on = never_paused(model)
+    if always_on:
+        notes.append(
+            f"{', '.join(always_on)} never paused (spend below {PAUSE_SHARE:.0%} of its mean "
+            f"on fewer than {MIN_PAUSED:.0%} of the {data.frequency}s): its return at its usual "
+            "level rests on the fitted curve's form, not on the data; its interval says how "
+            "far that goes. A few quiet days or a budget test would pin it down"
+        )
     holdout = None
     if cfg.holdout:
         try:
