@@ -176,3 +176,19 @@ def test_train_runs_a_recorded_job(tmp_path: Path) -> None:
     assert "figures" in [k["kind"] for k in kinds]
     unknown = runner.invoke(app, ["train", "magic"])
     assert unknown.exit_code == 2 and "unknown job kind 'magic'" in unknown.output
+
+
+def test_timezone_is_shown_set_checked_and_cleared(tmp_path: Path) -> None:
+    ws = ["--workspace", str(tmp_path)]
+    shown = runner.invoke(app, ["timezone", *ws, "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout) == {"timezone": "UTC", "set": False}
+    assert runner.invoke(app, ["timezone", "Asia/Shanghai", *ws]).exit_code == 0
+    assert "Asia/Shanghai" in runner.invoke(app, ["timezone", *ws]).output
+    bad = runner.invoke(app, ["timezone", "Mars/Olympus", *ws])
+    assert bad.exit_code == 2 and "neither an offset" in bad.output
+    # A refused zone leaves the setting as it was.
+    kept = json.loads(runner.invoke(app, ["timezone", *ws, "--json"]).stdout)
+    assert kept["timezone"] == "Asia/Shanghai"
+    cleared = runner.invoke(app, ["timezone", "--clear", *ws, "--json"])
+    assert json.loads(cleared.stdout)["set"] is False

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from shopkeeper import __version__, contract
-from shopkeeper.errors import ContractError, ShopkeeperError
+from shopkeeper.errors import ConfigError, ContractError, ShopkeeperError
 from shopkeeper.info import StoreInfo, describe
 from shopkeeper.ingest import LoadResult, load_folder
 from shopkeeper.store import Store
@@ -399,6 +399,51 @@ def _show_info(summary: StoreInfo) -> None:
         )
 
 
+@app.command("timezone")
+def timezone_command(
+    zone: Annotated[
+        str | None,
+        typer.Argument(help="UTC, an offset such as +08:00, or a zone name such as Asia/Shanghai."),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Forget the setting (days are UTC days again).")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show or set the shop's time zone: where its days begin and end.
+
+    The store keeps moments in UTC. The marketing mix counts sales per day
+    in this zone (a shop at +08:00 counted in UTC days would see a third of
+    each evening's orders on the next day). The demo shop sets +08:00.
+
+    [bold]Examples[/bold]
+
+      shopkeeper timezone                  # show it
+      shopkeeper timezone Asia/Shanghai    # set it
+    """
+    from shopkeeper.store import TIMEZONE_META
+    from shopkeeper.timezone import parse_timezone
+
+    with _errors(as_json):
+        if zone is not None and clear:
+            raise ConfigError("give a zone or --clear, not both")
+        store = Store.open(Workspace.resolve(workspace))
+        if zone is not None:
+            parse_timezone(zone)  # refuses what it cannot read, with the rule
+        if zone is not None or clear:
+            value = None if zone is None else zone.strip()
+            with store.engine.begin() as conn:
+                store.set_meta(conn, {TIMEZONE_META: value})
+        current = store.meta(TIMEZONE_META)
+        if as_json:
+            _print_json({"timezone": current or "UTC", "set": current is not None})
+        elif current:
+            console.print(f"The shop's time zone: [bold]{current}[/]")
+        else:
+            console.print("No time zone is set: days are UTC days (shopkeeper timezone ZONE)")
+
+
 @app.command("contract")
 def contract_command(
     table: Annotated[str | None, typer.Argument(help="One table; all when omitted.")] = None,
@@ -654,7 +699,6 @@ def train(
       shopkeeper train figures --json | jq .metrics
       shopkeeper train recommend --params '{"rules": {"max_per_category": 2}}'
     """
-    from shopkeeper.errors import ConfigError
     from shopkeeper.jobs import job_kind, run_job
 
     with _errors(as_json):

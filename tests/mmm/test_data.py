@@ -11,8 +11,8 @@ import pytest
 from shopkeeper.errors import ConfigError
 from shopkeeper.ingest import load_frames
 from shopkeeper.mmm import load_mix_data
-from shopkeeper.mmm._data import parse_timezone
 from shopkeeper.store import TIMEZONE_META, Store
+from shopkeeper.timezone import parse_timezone
 
 DAYS = 196  # 28 weeks: enough for a weekly mix too
 

@@ -19,10 +19,8 @@ than half the orders of the week around them).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -30,6 +28,7 @@ from sqlalchemy import func, select
 
 from shopkeeper.errors import ConfigError
 from shopkeeper.store import METADATA, TIMEZONE_META, Store
+from shopkeeper.timezone import parse_timezone
 
 _ORDERS = METADATA.tables["orders"]
 _LINES = METADATA.tables["order_lines"]
@@ -84,24 +83,6 @@ class MixData:
         if self.price_index is not None:
             out["price_index"] = self.price_index
         return out
-
-
-def parse_timezone(text: str) -> dt.tzinfo:
-    """``UTC``, an offset (``+08:00``) or an IANA name (``Asia/Shanghai``)."""
-    match = re.fullmatch(r"([+-])(\d{1,2})(?::?(\d{2}))?", text.strip())
-    if match:
-        sign = 1 if match.group(1) == "+" else -1
-        hours, minutes = int(match.group(2)), int(match.group(3) or 0)
-        if hours > 14 or minutes >= 60:
-            raise ConfigError(f"timezone {text!r}: an offset runs from -14:00 to +14:00")
-        return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
-    try:
-        return ZoneInfo(text.strip())
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"timezone {text!r} is neither an offset such as +08:00 nor a known zone name "
-            "such as Asia/Shanghai"
-        ) from exc
 
 
 def shop_timezone(store: Store, given: str | None = None) -> str:
