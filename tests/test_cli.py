@@ -77,6 +77,7 @@ def test_unknown_table_in_contract_command() -> None:
         ["keys", "create"],
         ["train"],
         ["jobs"],
+        ["timezone"],
     ],
 )
 def test_help_teaches_with_examples(command: list[str]) -> None:
