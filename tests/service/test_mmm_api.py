@@ -33,7 +33,7 @@ from tests.service.conftest import ok as _ok
 from tests.service.test_recommend_api import new_workspace
 
 API = "/api/v1/mmm"
-FACT_KEYS = {"job", "period", "frequency"}
+FACT_KEYS = {"job", "period", "frequency", "timezone"}
 CHANNEL_KEYS = {
     "channel",
     "spend",
@@ -145,6 +145,8 @@ def _facts(body: dict[str, Any], shop: MixShop) -> None:
     first, last = shop.analysis.period()
     assert body["job"] == shop.job_id and body["frequency"] == "day"
     assert body["period"] == {"first": first, "last": last}
+    # The demo shop keeps Beijing time, and the job counted its days so.
+    assert body["timezone"] == shop.analysis.data.timezone == "+08:00"
 
 
 def _budget(api: TestClient, headers: dict[str, str], body: dict[str, Any]) -> Any:

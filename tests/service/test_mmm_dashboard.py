@@ -120,6 +120,8 @@ def test_the_page_shows_every_section_in_english(web: TestClient, shop: MixShop)
     ):
         assert label in text, label
     assert _leaked_key(text) is None
+    # The footer names the zone the days were counted in, not UTC.
+    assert "days in +08:00; sales exclude" in text and "UTC days" not in text
     # The nav entry, on every page.
     overview = _page(web, "/overview?lang=en")
     assert 'data-nav="marketing"' in overview and ">Marketing mix</span>" in overview

@@ -44,6 +44,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "按 UTC 日期统计；不含已取消订单。",
     ),
     "common.data_through": ("Data through", "数据截至"),
+    "mmm.days_note": (
+        "Days are the shop's days in {zone}; sales exclude cancelled orders.",
+        "按店铺时区（{zone}）的日期统计；销售额不含已取消订单。",
+    ),
     # login
     "login.title": ("Sign in", "登录"),
     "login.intro": (

@@ -86,12 +86,14 @@ class ServedMix:
         return {name: float(x) for name, x in zip(self.channels, spend, strict=True)}
 
     def facts(self) -> dict[str, Any]:
-        """Which run answers: its job, the period its data span, days or weeks."""
+        """Which run answers: its job, the period its data span, days or weeks, and the
+        time zone its days were counted in."""
         first, last = self.analysis.period()
         return {
             "job": self.job_id,
             "period": {"first": first, "last": last},
             "frequency": self.analysis.model.frequency,
+            "timezone": self.analysis.data.timezone,
         }
 
 
