@@ -339,17 +339,13 @@ def _labels(itemsets: Itemsets, which: np.ndarray) -> np.ndarray:
 
     A small rule set from many itemsets builds only the tuples it shows.
     """
-    if itemsets._tuples is None and len(which) * 4 >= len(itemsets):
+    if itemsets._tuples is not None or len(which) * 4 >= len(itemsets):
         return itemsets.tuples()[which]
     cached = itemsets._partial_tuples
     if cached is None:
         cached = itemsets._partial_tuples = np.full(len(itemsets), None, dtype=object)
-    if itemsets._tuples is not None:
-        return itemsets._tuples[which]
-    missing = np.unique([s for s in which.tolist() if cached[s] is None])
-    names, codes, ptr = itemsets.labels, itemsets.codes, itemsets.ptr
-    for s in missing.tolist():
-        cached[s] = tuple(str(x) for x in names[codes[ptr[s] : ptr[s + 1]]])
+    for s in {s for s in which.tolist() if cached[s] is None}:
+        cached[s] = itemsets.itemset(s)
     return cached[which]
 
 

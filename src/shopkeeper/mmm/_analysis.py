@@ -26,7 +26,7 @@ from shopkeeper.jobs import (
     settings_from_params,
 )
 from shopkeeper.mmm._budget import Allocation, Objective, allocate
-from shopkeeper.mmm._data import Frequency, MixData, load_mix_data
+from shopkeeper.mmm._data import MIN_PERIODS, Frequency, MixData, load_mix_data
 from shopkeeper.mmm._model import Adstock, MixModel, MixSettings, fit_mix
 from shopkeeper.mmm._simple import SimpleModel, fit_simple
 from shopkeeper.store import Store
@@ -158,22 +158,11 @@ def never_paused(model: MixModel) -> list[str]:
 def holdout_check(data: MixData, periods: int, settings: MixSettings) -> dict[str, Any]:
     """Fit without the last ``periods`` and forecast them from their actual spend."""
     n = len(data)
-    if periods <= 0 or n - periods < max(56 if data.frequency == "day" else 26, 2 * periods):
+    if periods <= 0 or n - periods < max(MIN_PERIODS[data.frequency], 2 * periods):
         raise ConfigError(
             f"a holdout of {periods} {data.frequency}s leaves too few to fit ({n} in all)"
         )
-    train = data.head(n - periods)
-    rest = MixData(
-        data.dates[n - periods :],
-        data.sales[n - periods :],
-        data.orders[n - periods :],
-        data.channels,
-        data.spend[:, n - periods :],
-        data.promotion[n - periods :],
-        None if data.price_index is None else data.price_index[n - periods :],
-        data.frequency,
-        data.timezone,
-    )
+    train, rest = data.periods(0, n - periods), data.periods(n - periods)
     model = fit_mix(train, settings)
     forecast = model.predict(rest)
     actual = rest.sales

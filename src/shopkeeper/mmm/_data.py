@@ -57,20 +57,17 @@ class MixData:
     def __len__(self) -> int:
         return len(self.sales)
 
-    @property
-    def days_per_period(self) -> int:
-        return 7 if self.frequency == "week" else 1
-
-    def head(self, n: int) -> MixData:
-        """The first ``n`` periods (a holdout's fitting window)."""
+    def periods(self, start: int, stop: int | None = None) -> MixData:
+        """Periods ``start`` to ``stop`` (a holdout's fitting window, or the held-out rest)."""
+        cut = slice(start, stop)
         return MixData(
-            self.dates[:n],
-            self.sales[:n],
-            self.orders[:n],
+            self.dates[cut],
+            self.sales[cut],
+            self.orders[cut],
             self.channels,
-            self.spend[:, :n],
-            self.promotion[:n],
-            None if self.price_index is None else self.price_index[:n],
+            self.spend[:, cut],
+            self.promotion[cut],
+            None if self.price_index is None else self.price_index[cut],
             self.frequency,
             self.timezone,
         )

@@ -83,9 +83,14 @@ class Channel:
 
     def marginal(self, spend_per_period: float) -> float:
         """d sales / d spend at a steady spend: the next unit's return."""
-        x = max(float(spend_per_period), 1e-9)
-        h = float(tf.hill(np.array([x]), self.shape, self.half)[0])
-        return self.beta * self.shape * h * (1 - h) / x
+        return _marginal(self.beta, self.shape, self.half, spend_per_period)
+
+
+def _marginal(beta: float, shape: float, half: float, spend: float) -> float:
+    """The slope of ``beta × hill(x)`` at ``x = spend`` (a steady spend: adstock = spend)."""
+    x = max(float(spend), 1e-9)
+    h = float(tf.hill(np.array([x]), shape, half)[0])
+    return beta * shape * h * (1 - h) / x
 
 
 def _adstock(spend: np.ndarray, kind: Adstock, params: dict[str, float]) -> np.ndarray:
@@ -331,6 +336,9 @@ class _Problem:
         self.mean_spend = np.maximum(spend.mean(axis=1), 1e-9)
         self.n_ad = 1 if kind == "geometric" else 2
         self.per = self.n_ad + 2
+        # The controls but the intercept, and per channel its decay (geometric only),
+        # its Hill shape and its half point.
+        self.n_priors = self.p - 1 + self.c * (2 + (kind == "geometric"))
         # Noise grows with sales (a sum of orders): weight by 1/sqrt(sales), floored.
         sigma = np.sqrt(np.maximum(y, 0.25 * y.mean()))
         self.w = 1.0 / sigma
@@ -338,6 +346,7 @@ class _Problem:
         # from day-to-day differences, which the slow controls barely touch.
         noise = np.median(np.abs(np.diff(y * self.w))) / 0.6745 / math.sqrt(2)
         self.w /= max(noise, 1e-9)
+        self.limits = self.bounds()
 
     def size(self) -> int:
         return self.p + self.c + self.c * self.per
@@ -415,13 +424,13 @@ class _Problem:
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         base, betas, sat, _ = self._model(theta)
-        rows = self.n + len(self._priors(theta))
+        rows = self.n + self.n_priors
         jac = np.zeros((rows, self.size()))
         jac[: self.n, : self.p] = -(self.w * base)[:, None] * self.x
         jac[: self.n, self.p : self.p + self.c] = -(self.w[:, None] * sat.T)
         # The channels' own parameters: central differences on that channel alone,
         # kept inside the bounds (a decay just below 0 is not a decay).
-        lo, hi = self.bounds()
+        lo, hi = self.limits
         for c in range(self.c):
             at = self.p + self.c + c * self.per
             for j in range(self.per):
@@ -449,7 +458,7 @@ class _Problem:
         return jac
 
     def solve(self, start: np.ndarray, max_evaluations: int) -> Any:
-        lo, hi = self.bounds()
+        lo, hi = self.limits
         return least_squares(
             self.residuals,
             np.clip(start, lo + 1e-9, hi - 1e-9),
@@ -470,7 +479,7 @@ def _draws(
     except np.linalg.LinAlgError:
         cov = np.zeros((len(best.x), len(best.x)))
     rng = np.random.default_rng(0)
-    lo, hi = problem.bounds()
+    lo, hi = problem.limits
     # Draw only the advertising parameters; the controls are held at their mode.
     ad = slice(problem.p, problem.size())
     sub = cov[ad, ad]
@@ -490,12 +499,7 @@ def _draws(
         for c in range(problem.c):
             sat = problem.saturated(c, params[c])
             roas[k, c] = scale * betas[c] * sat.sum() / total[c]
-            channel = Channel(
-                "",
-                scale * betas[c],
-                params[c]["shape_hill"],
-                params[c]["kappa"] * problem.mean_spend[c],
-                {},
-            )
-            marginal[k, c] = channel.marginal(current[c])
+            half = params[c]["kappa"] * problem.mean_spend[c]
+            shape = params[c]["shape_hill"]
+            marginal[k, c] = _marginal(scale * betas[c], shape, half, current[c])
     return {"roas": roas, "marginal": marginal}
