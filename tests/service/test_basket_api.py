@@ -8,9 +8,7 @@ dashboard and browser tests reuse it. Each module gets its own app.
 from __future__ import annotations
 
 import itertools
-import json
 import math
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +25,14 @@ from shopkeeper.service import create_app
 from shopkeeper.service.api.routes.basket import served_basket
 from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
+from tests.service.artifacts import (
+    check_loaded_once_then_newer,
+    check_unreadable_is_503,
+    new_workspace,
+)
 from tests.service.conftest import auth
 from tests.service.conftest import error_body as _error
 from tests.service.conftest import ok as _ok
-from tests.service.test_recommend_api import new_workspace
 
 API = "/api/v1/basket"
 RULE_KEYS = {
@@ -387,47 +389,23 @@ def test_without_an_analysis_every_route_says_how_to_compute_it(
             assert "POST /api/v1/jobs" in error["message"]
 
 
-def _copy_artifact(shop: BasketShop, workspace: Workspace, job_id: str) -> None:
-    source = current_artifact(shop.workspace, "basket")
-    assert source is not None
-    kind = workspace.models_dir / "basket"
-    shutil.copytree(source, kind / job_id)
-    (kind / "current.json").write_text(json.dumps({"job_id": job_id}))
-
-
 def test_the_analysis_is_loaded_once_and_a_newer_one_from_the_next_request(
     shop: BasketShop, tmp_path: Path
 ) -> None:
-    workspace = new_workspace(tmp_path / "promoted")
-    _copy_artifact(shop, workspace, "20990101-000000-aaaaaa")
-    app = create_app(workspace, store=shop.store)
-    headers = auth(create_key(shop.store, "promoted reader", "reader")[1])
-    with TestClient(app, raise_server_exceptions=False) as client:
-        first = _ok(client.get(f"{API}/summary", headers=headers))
-        assert first["job"] == "20990101-000000-aaaaaa"
-        loaded = served_basket(workspace)
-        _ok(client.get(f"{API}/rules", headers=headers))
-        assert served_basket(workspace) is loaded  # not read again
-        _copy_artifact(shop, workspace, "20990102-000000-bbbbbb")
-        second = _ok(client.get(f"{API}/summary", headers=headers))
-        assert second["job"] == "20990102-000000-bbbbbb"
-        assert second["metrics"] == first["metrics"]
+    first, second = check_loaded_once_then_newer(
+        shop.store,
+        shop.workspace,
+        tmp_path,
+        "basket",
+        served_basket,
+        f"{API}/summary",
+        f"{API}/rules",
+    )
+    assert second["metrics"] == first["metrics"]
 
 
 def test_an_unreadable_analysis_is_503_not_a_crash(shop: BasketShop, tmp_path: Path) -> None:
-    workspace = new_workspace(tmp_path / "broken")
-    folder = workspace.models_dir / "basket" / "20990101-000000-cccccc"
-    folder.mkdir(parents=True)
-    (folder / ARTIFACT).write_bytes(b"not a pickle")
-    (folder.parent / "current.json").write_text(json.dumps({"job_id": folder.name}))
-    app = create_app(workspace, store=shop.store)
-    headers = auth(create_key(shop.store, "broken reader", "reader")[1])
-    with TestClient(app, raise_server_exceptions=False) as client:
-        for _ in range(2):  # the second time from the remembered failure
-            answer = client.get(f"{API}/rules", headers=headers)
-            error = _error(answer, 503, "unavailable")
-            assert "shopkeeper train basket" in error["message"]
-            assert "pickle" not in error["message"]
+    check_unreadable_is_503(shop.store, tmp_path, "basket", ARTIFACT, f"{API}/rules")
 
 
 def test_the_routes_are_in_the_openapi_schema(api: TestClient) -> None:

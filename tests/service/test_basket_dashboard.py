@@ -23,9 +23,9 @@ from shopkeeper.service.dashboard._basket import (
     steps_125,
 )
 from shopkeeper.service.dashboard.i18n import TEXTS, translator
+from tests.service.artifacts import new_workspace
 from tests.service.conftest import auth
 from tests.service.test_basket_api import BasketShop, basket_shop
-from tests.service.test_recommend_api import new_workspace
 
 HTML = "text/html; charset=utf-8"
 PAGE = "/baskets"

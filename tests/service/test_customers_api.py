@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,15 +21,19 @@ from sqlalchemy import select, update
 
 from shopkeeper.access import create_key
 from shopkeeper.demo import DemoConfig, build_demo
-from shopkeeper.jobs import current_artifact, run_job
+from shopkeeper.jobs import run_job
 from shopkeeper.service import create_app
 from shopkeeper.service.api.routes.customer_analytics import EXPORT_COLUMNS, served_analytics
 from shopkeeper.store import METADATA, Store
 from shopkeeper.workspace import Workspace
+from tests.service.artifacts import (
+    check_loaded_once_then_newer,
+    check_unreadable_is_503,
+    new_workspace,
+)
 from tests.service.conftest import auth
 from tests.service.conftest import error_body as _error
 from tests.service.conftest import ok as _ok
-from tests.service.test_recommend_api import new_workspace
 
 API = "/api/v1/customers"
 CUSTOMERS = METADATA.tables["customers"]
@@ -405,46 +407,23 @@ def test_without_analytics_every_route_says_how_to_compute_them(
             assert "POST /api/v1/jobs" in error["message"]
 
 
-def _copy_artifact(shop: CustomerShop, workspace: Workspace, job_id: str) -> None:
-    source = current_artifact(shop.workspace, "customers")
-    assert source is not None
-    kind = workspace.models_dir / "customers"
-    shutil.copytree(source, kind / job_id)
-    (kind / "current.json").write_text(json.dumps({"job_id": job_id}))
-
-
 def test_the_artifact_is_loaded_once_and_a_newer_one_from_the_next_request(
     shop: CustomerShop, tmp_path: Path
 ) -> None:
-    workspace = new_workspace(tmp_path / "promoted")
-    _copy_artifact(shop, workspace, "20990101-000000-aaaaaa")
-    app = create_app(workspace, store=shop.store)
-    headers = auth(create_key(shop.store, "promoted reader", "reader")[1])
-    with TestClient(app, raise_server_exceptions=False) as client:
-        first = _ok(client.get(f"{API}/segments", headers=headers))
-        assert first["job"] == "20990101-000000-aaaaaa"
-        loaded = served_analytics(workspace)
-        _ok(client.get(f"{API}/rules", headers=headers))
-        assert served_analytics(workspace) is loaded  # not read again
-        _copy_artifact(shop, workspace, "20990102-000000-bbbbbb")
-        second = _ok(client.get(f"{API}/segments", headers=headers))
-        assert second["job"] == "20990102-000000-bbbbbb"
-        assert second["segments"] == first["segments"]
+    first, second = check_loaded_once_then_newer(
+        shop.store,
+        shop.workspace,
+        tmp_path,
+        "customers",
+        served_analytics,
+        f"{API}/segments",
+        f"{API}/rules",
+    )
+    assert second["segments"] == first["segments"]
 
 
 def test_an_unreadable_artifact_is_503_not_a_crash(shop: CustomerShop, tmp_path: Path) -> None:
-    workspace = new_workspace(tmp_path / "broken")
-    kind = workspace.models_dir / "customers"
-    (kind / "20990101-000000-cccccc").mkdir(parents=True)
-    (kind / "20990101-000000-cccccc" / "customers.pkl").write_bytes(b"not a pickle")
-    (kind / "current.json").write_text(json.dumps({"job_id": "20990101-000000-cccccc"}))
-    app = create_app(workspace, store=shop.store)
-    headers = auth(create_key(shop.store, "broken reader", "reader")[1])
-    with TestClient(app, raise_server_exceptions=False) as client:
-        for _ in range(2):  # the second time from the remembered failure
-            error = _error(client.get(f"{API}/segments", headers=headers), 503, "unavailable")
-            assert "shopkeeper train customers" in error["message"]
-            assert "pickle" not in error["message"]
+    check_unreadable_is_503(shop.store, tmp_path, "customers", "customers.pkl", f"{API}/segments")
 
 
 def test_the_routes_are_in_the_openapi_schema(api: TestClient) -> None:

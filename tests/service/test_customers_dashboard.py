@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from shopkeeper.access import create_key
 from shopkeeper.service import create_app
 from shopkeeper.service.dashboard.i18n import TEXTS
+from tests.service.artifacts import new_workspace
 from tests.service.conftest import auth
 from tests.service.test_customers_api import CustomerShop, consent_set, customer_shop
-from tests.service.test_recommend_api import new_workspace
 
 HTML = "text/html; charset=utf-8"
 PAGE = "/customer-value"

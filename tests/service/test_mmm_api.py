@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +26,14 @@ from shopkeeper.service import create_app
 from shopkeeper.service.api.routes.mmm import served_mix
 from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
+from tests.service.artifacts import (
+    check_loaded_once_then_newer,
+    check_unreadable_is_503,
+    new_workspace,
+)
 from tests.service.conftest import auth
 from tests.service.conftest import error_body as _error
 from tests.service.conftest import ok as _ok
-from tests.service.test_recommend_api import new_workspace
 
 API = "/api/v1/mmm"
 FACT_KEYS = {"job", "period", "frequency", "timezone"}
@@ -113,13 +116,8 @@ def copy_analysis(shop: MixShop, workspace: Workspace, job_id: str, **changes: A
     """The shop's analysis (with ``changes``) as the current one of ``workspace``."""
     kind = workspace.models_dir / "mmm"
     folder = kind / job_id
-    if changes:
-        folder.mkdir(parents=True)
-        dataclasses.replace(shop.analysis, **changes).save(folder / ARTIFACT)
-    else:
-        source = current_artifact(shop.workspace, "mmm")
-        assert source is not None
-        shutil.copytree(source, folder)
+    folder.mkdir(parents=True)
+    dataclasses.replace(shop.analysis, **changes).save(folder / ARTIFACT)
     (kind / "current.json").write_text(json.dumps({"job_id": job_id}))
 
 
@@ -501,35 +499,14 @@ def test_without_an_analysis_every_route_says_how_to_compute_it(
 def test_the_analysis_is_loaded_once_and_a_newer_one_from_the_next_request(
     shop: MixShop, tmp_path: Path
 ) -> None:
-    workspace = new_workspace(tmp_path / "promoted")
-    copy_analysis(shop, workspace, "20990101-000000-aaaaaa")
-    app = create_app(workspace, store=shop.store)
-    headers = auth(create_key(shop.store, "promoted reader", "reader")[1])
-    with TestClient(app, raise_server_exceptions=False) as client:
-        first = _ok(client.get(f"{API}/summary", headers=headers))
-        assert first["job"] == "20990101-000000-aaaaaa"
-        loaded = served_mix(workspace)
-        _ok(client.get(f"{API}/curves", headers=headers))
-        assert served_mix(workspace) is loaded  # not read again
-        copy_analysis(shop, workspace, "20990102-000000-bbbbbb")
-        second = _ok(client.get(f"{API}/summary", headers=headers))
-        assert second["job"] == "20990102-000000-bbbbbb"
-        assert second["channels"] == first["channels"]
+    first, second = check_loaded_once_then_newer(
+        shop.store, shop.workspace, tmp_path, "mmm", served_mix, f"{API}/summary", f"{API}/curves"
+    )
+    assert second["channels"] == first["channels"]
 
 
 def test_an_unreadable_analysis_is_503_not_a_crash(shop: MixShop, tmp_path: Path) -> None:
-    workspace = new_workspace(tmp_path / "broken")
-    folder = workspace.models_dir / "mmm" / "20990101-000000-cccccc"
-    folder.mkdir(parents=True)
-    (folder / ARTIFACT).write_bytes(b"not a pickle")
-    (folder.parent / "current.json").write_text(json.dumps({"job_id": folder.name}))
-    app = create_app(workspace, store=shop.store)
-    headers = auth(create_key(shop.store, "broken reader", "reader")[1])
-    with TestClient(app, raise_server_exceptions=False) as client:
-        for _ in range(2):  # the second time from the remembered failure
-            error = _error(client.get(f"{API}/summary", headers=headers), 503, "unavailable")
-            assert "shopkeeper train mmm" in error["message"]
-            assert "pickle" not in error["message"]
+    check_unreadable_is_503(shop.store, tmp_path, "mmm", ARTIFACT, f"{API}/summary")
 
 
 def test_the_routes_are_in_the_openapi_schema(api: TestClient) -> None:

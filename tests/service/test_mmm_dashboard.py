@@ -16,9 +16,9 @@ from shopkeeper.access import create_key
 from shopkeeper.mmm._analysis import ARTIFACT
 from shopkeeper.service import create_app
 from shopkeeper.service.dashboard.i18n import TEXTS
+from tests.service.artifacts import new_workspace
 from tests.service.conftest import auth
 from tests.service.test_mmm_api import MixShop, copy_analysis, mmm_shop
-from tests.service.test_recommend_api import new_workspace
 
 HTML = "text/html; charset=utf-8"
 PAGE = "/marketing"

@@ -7,8 +7,6 @@ the dashboard and browser tests reuse it. Each module gets its own app.
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +17,12 @@ from sqlalchemy import select
 
 from shopkeeper.access import create_key
 from shopkeeper.demo import DemoConfig, build_demo
-from shopkeeper.jobs import current_artifact, run_job
+from shopkeeper.jobs import run_job
 from shopkeeper.service import create_app
 from shopkeeper.service.api.routes.recommend import served_model
 from shopkeeper.store import METADATA, Store
 from shopkeeper.workspace import Workspace
+from tests.service.artifacts import check_unreadable_is_503, new_workspace, promote_copy
 from tests.service.conftest import auth
 from tests.service.conftest import error_body as _error
 
@@ -52,13 +51,6 @@ class TrainedShop:
 
 
 _BUILT: list[TrainedShop] = []
-
-
-def new_workspace(root: Path) -> Workspace:
-    workspace = Workspace(root=root, database_url=f"sqlite:///{root / 'shop.db'}")
-    for folder in (workspace.models_dir, workspace.reports_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    return workspace
 
 
 def trained_shop(factory: pytest.TempPathFactory) -> TrainedShop:
@@ -293,43 +285,25 @@ def test_without_a_model_every_route_says_how_to_train_one(
             assert "POST /api/v1/jobs" in error["message"] and "recommend" in error["message"]
 
 
-def _copy_model(shop: TrainedShop, workspace: Workspace, job_id: str) -> None:
-    source = current_artifact(shop.workspace, "recommend")
-    assert source is not None
-    kind = workspace.models_dir / "recommend"
-    shutil.copytree(source, kind / job_id)
-    (kind / "current.json").write_text(json.dumps({"job_id": job_id}))
-
-
 def test_a_newly_promoted_model_is_served_from_the_next_request(
     shop: TrainedShop, tmp_path: Path
 ) -> None:
     workspace = new_workspace(tmp_path / "promoted")
-    _copy_model(shop, workspace, "20990101-000000-aaaaaa")
+    promote_copy(shop.workspace, workspace, "recommend", "20990101-000000-aaaaaa")
     app = create_app(workspace, store=shop.store)
     headers = auth(create_key(shop.store, "promoted reader", "reader")[1])
     with TestClient(app, raise_server_exceptions=False) as client:
         first = client.get(f"{API}/{shop.sample}", headers=headers).json()
         assert first["model_job"] == "20990101-000000-aaaaaa"
-        _copy_model(shop, workspace, "20990102-000000-bbbbbb")
+        promote_copy(shop.workspace, workspace, "recommend", "20990102-000000-bbbbbb")
         second = client.get(f"{API}/{shop.sample}", headers=headers).json()
         assert second["model_job"] == "20990102-000000-bbbbbb"
         assert second["items"] == first["items"]
 
 
 def test_an_unreadable_model_is_503_not_a_crash(shop: TrainedShop, tmp_path: Path) -> None:
-    workspace = new_workspace(tmp_path / "broken")
-    kind = workspace.models_dir / "recommend"
-    (kind / "20990101-000000-cccccc").mkdir(parents=True)
-    (kind / "20990101-000000-cccccc" / "recommender.pkl").write_bytes(b"not a pickle")
-    (kind / "current.json").write_text(json.dumps({"job_id": "20990101-000000-cccccc"}))
-    app = create_app(workspace, store=shop.store)
-    headers = auth(create_key(shop.store, "broken reader", "reader")[1])
-    with TestClient(app, raise_server_exceptions=False) as client:
-        for _ in range(2):  # the second time from the remembered failure
-            error = _error(client.get(f"{API}/{shop.sample}", headers=headers), 503, "unavailable")
-            assert "shopkeeper train recommend" in error["message"]
-            assert "pickle" not in error["message"]
+    path = f"{API}/{shop.sample}"
+    check_unreadable_is_503(shop.store, tmp_path, "recommend", "recommender.pkl", path)
 
 
 def test_the_routes_are_in_the_openapi_schema(api: TestClient) -> None:

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from shopkeeper.access import create_key
 from shopkeeper.service import create_app
 from shopkeeper.service.dashboard.i18n import TEXTS
-from tests.service.test_recommend_api import TrainedShop, new_workspace, trained_shop
+from tests.service.artifacts import new_workspace
+from tests.service.test_recommend_api import TrainedShop, trained_shop
 
 HTML = "text/html; charset=utf-8"
 PAGE = "/recommendations"
