@@ -25,9 +25,9 @@ from shopkeeper.service.dashboard._basket import (
 from shopkeeper.service.dashboard.i18n import TEXTS, translator
 from tests.service.artifacts import new_workspace
 from tests.service.conftest import auth
+from tests.service.pages import html_of, logged_in, visible
 from tests.service.test_basket_api import BasketShop, basket_shop
 
-HTML = "text/html; charset=utf-8"
 PAGE = "/baskets"
 SECTIONS = ("summary", "network", "rules", "rules-map", "bundles")
 CHARTS = ("network", "rules")
@@ -41,29 +41,16 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> BasketShop:
 
 @pytest.fixture(scope="module")
 def web(shop: BasketShop) -> Iterator[TestClient]:
-    app = create_app(shop.workspace, store=shop.store)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        _, token = create_key(shop.store, "baskets page", "reader")
-        answer = client.post("/login", data={"api_key": token, "next": PAGE})
-        assert answer.status_code == 200 and answer.url.path == PAGE
-        yield client
+    yield from logged_in(shop.store, shop.workspace, PAGE, "baskets page")
 
 
 def _page(client: TestClient, path: str = PAGE, status: int = 200) -> str:
-    answer = client.get(path)
-    assert answer.status_code == status, answer.text[:800]
-    assert answer.headers["content-type"] == HTML
-    assert "no-store" in answer.headers["cache-control"]
-    return answer.text
-
-
-def _visible(html: str) -> str:
-    return re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", html, flags=re.S))
+    return html_of(client.get(path), status)
 
 
 def _leaked_key(html: str) -> str | None:
     """A label key shown as text instead of its label, if any."""
-    found = re.search(r"\b(?:basket|nav)\.[a-z_.0-9]+", _visible(html))
+    found = re.search(r"\b(?:basket|nav)\.[a-z_.0-9]+", visible(html))
     return found.group(0) if found else None
 
 

@@ -18,9 +18,9 @@ from shopkeeper.service import create_app
 from shopkeeper.service.dashboard.i18n import TEXTS
 from tests.service.artifacts import new_workspace
 from tests.service.conftest import auth
+from tests.service.pages import html_of, logged_in, visible
 from tests.service.test_mmm_api import MixShop, copy_analysis, mmm_shop
 
-HTML = "text/html; charset=utf-8"
 PAGE = "/marketing"
 SECTIONS = ("summary", "simple", "holdout", "contributions", "roas", "curves", "budget")
 CHARTS = ("simple", "holdout", "contributions", "roas", "curves", "budget")
@@ -33,29 +33,16 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> MixShop:
 
 @pytest.fixture(scope="module")
 def web(shop: MixShop) -> Iterator[TestClient]:
-    app = create_app(shop.workspace, store=shop.store)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        _, token = create_key(shop.store, "marketing page", "reader")
-        answer = client.post("/login", data={"api_key": token, "next": PAGE})
-        assert answer.status_code == 200 and answer.url.path == PAGE
-        yield client
+    yield from logged_in(shop.store, shop.workspace, PAGE, "marketing page")
 
 
 def _page(client: TestClient, path: str = PAGE, status: int = 200) -> str:
-    answer = client.get(path)
-    assert answer.status_code == status, answer.text[:800]
-    assert answer.headers["content-type"] == HTML
-    assert "no-store" in answer.headers["cache-control"]
-    return answer.text
-
-
-def _visible(html: str) -> str:
-    return re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", html, flags=re.S))
+    return html_of(client.get(path), status)
 
 
 def _leaked_key(html: str) -> str | None:
     """A label key shown as text instead of its label, if any."""
-    found = re.search(r"\b(?:mmm|nav)\.[a-z_.0-9]+", _visible(html))
+    found = re.search(r"\b(?:mmm|nav)\.[a-z_.0-9]+", visible(html))
     return found.group(0) if found else None
 
 

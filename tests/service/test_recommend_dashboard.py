@@ -14,9 +14,9 @@ from shopkeeper.access import create_key
 from shopkeeper.service import create_app
 from shopkeeper.service.dashboard.i18n import TEXTS
 from tests.service.artifacts import new_workspace
+from tests.service.pages import html_of, logged_in, visible
 from tests.service.test_recommend_api import TrainedShop, trained_shop
 
-HTML = "text/html; charset=utf-8"
 PAGE = "/recommendations"
 
 
@@ -27,29 +27,16 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> TrainedShop:
 
 @pytest.fixture(scope="module")
 def web(shop: TrainedShop) -> Iterator[TestClient]:
-    app = create_app(shop.workspace, store=shop.store)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        _, token = create_key(shop.store, "page reader", "reader")
-        answer = client.post("/login", data={"api_key": token, "next": PAGE})
-        assert answer.status_code == 200 and answer.url.path == PAGE
-        yield client
+    yield from logged_in(shop.store, shop.workspace, PAGE, "page reader")
 
 
 def _page(web: TestClient, path: str, status: int = 200) -> str:
-    answer = web.get(path)
-    assert answer.status_code == status, (path, answer.text[:500])
-    assert answer.headers["content-type"] == HTML
-    assert "no-store" in answer.headers["cache-control"]
-    return answer.text
-
-
-def _visible(html: str) -> str:
-    return re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", html, flags=re.S))
+    return html_of(web.get(path), status)
 
 
 def _leaked_key(html: str) -> str | None:
     """A label key of the table shown as text instead of its label, if any."""
-    text = _visible(html)
+    text = visible(html)
     return next((k for k in TEXTS if k.startswith(("rec.", "nav.")) and k in text), None)
 
 
@@ -68,7 +55,7 @@ def test_the_page_shows_a_customers_history_next_to_their_list(
     assert f'id="customer" name="customer" value="{shop.sample}"' in text
     history = _rows(text, "history")
     assert history and set(history) <= set(shop.products)
-    assert "purchase" in _visible(text)
+    assert "purchase" in visible(text)
     listed = _rows(text, "recommendations")
     assert len(listed) == 10 and set(listed) <= shop.active
     assert 'data-personal="true"' in text and shop.job_id in text
