@@ -14,6 +14,12 @@ and order lines. Per day:
 4. consumables schedule a re-purchase one cycle later (the same product),
    which lands in that day's order of the customer or opens a new one;
 5. every customer who ordered drops out for good with their dropout chance.
+
+An order that advertising brought is an extra purchase that changes nothing
+after it: a guest's, or a customer's second order on a day they buy anyway,
+which no re-purchase joins or comes from. So the planted return of a
+channel, the revenue of its orders over its spend, is its causal effect on
+sales, and the customers' buying days are what they would have been.
 """
 
 from __future__ import annotations
@@ -142,18 +148,19 @@ def simulate(
         buy = np.flatnonzero(rng.random(n_cust) < -np.expm1(-rate))
         first = first_by_day[d]
         first = first[alive[first]]
-        # Advertising: extra orders per channel, mostly from customers who
-        # order often anyway, some from guests.
+        # Advertising: extra orders per channel, some from guests, the others a
+        # second order, minutes after the first, from a customer buying today
+        # anyway (brought back by the ad): the days a customer buys on, which
+        # their dropout and every lifetime model run on, stay as they were.
         n_ad = rng.poisson(ads.expected_orders[:, d])
         ad_channel = np.repeat(np.arange(len(n_ad)), n_ad)
         ad_guest = rng.random(len(ad_channel)) < guest_share
-        cum_rate = np.cumsum(rate)
         n_ad_cust = int((~ad_guest).sum())
-        if cum_rate[-1] > 0 and n_ad_cust:
-            ad_cust = np.searchsorted(cum_rate, rng.random(n_ad_cust) * cum_rate[-1], "right")
-            ad_cust = np.minimum(ad_cust, n_cust - 1)
+        if len(buy) and n_ad_cust:
+            ad_parent = rng.integers(0, len(buy), n_ad_cust)
+            ad_cust = buy[ad_parent]
         else:
-            ad_cust = np.zeros(0, dtype=np.int64)
+            ad_parent = ad_cust = np.zeros(0, dtype=np.int64)
             ad_channel, ad_guest = ad_channel[ad_guest], ad_guest[ad_guest]
         # Guests in proportion to the organic orders: the ads' own guests are drawn
         # above, so the planted advertising effect is exactly the channel orders.
@@ -166,7 +173,7 @@ def simulate(
         )
         channel = np.concatenate([np.full(len(buy) + len(first), -1), ad_channel[~ad_guest]])
         store = ppl.store[cust]
-        in_store = (store >= 0) & (rng.random(len(cust)) < STORE_SHARE)
+        in_store = (store >= 0) & (rng.random(len(cust)) < STORE_SHARE) & (source != AD)
         variant = np.where(in_store, store + 1, 0)
         n_walk = int(walk.sum())
         cust = np.concatenate([cust, np.full(n_guest + int(ad_guest.sum()) + n_walk, -1)])
@@ -200,7 +207,10 @@ def simulate(
         gone = ~mkt.available[d, due_p]
         np.add.at(lost_rebuys, due_p[gone], 1.0)
         due_c, due_p = due_c[~gone], due_p[~gone]
-        online_reg = np.flatnonzero((cust >= 0) & (variant == 0))
+        # An ad order leaves the customer's future as it was: no re-purchase joins it
+        # or comes from it (and its customer buys today anyway), so the revenue of
+        # the ad orders is exactly what the channel adds: the planted return is causal.
+        online_reg = np.flatnonzero((cust >= 0) & (variant == 0) & (source != AD))
         uniq, at = np.unique(cust[online_reg], return_index=True)
         if len(uniq):
             pos = np.minimum(np.searchsorted(uniq, due_c), len(uniq) - 1)
@@ -277,7 +287,11 @@ def simulate(
 
         # Consumables come back one cycle later (longer for bigger quantities).
         all_cust = cust[all_order]
-        again = (all_cust >= 0) & (rng.random(len(all_prod)) < cat.rebuy_prob[all_prod])
+        again = (
+            (all_cust >= 0)
+            & (source[all_order] != AD)
+            & (rng.random(len(all_prod)) < cat.rebuy_prob[all_prod])
+        )
         cyc = cat.cycle_days[all_prod[again]] * qty[again] ** 0.6
         due = d + np.maximum(3, np.round(cyc * rng.lognormal(0.0, 0.18, len(cyc)))).astype(int)
         buckets.add(due, all_cust[again], all_prod[again])
@@ -299,13 +313,17 @@ def simulate(
         alive[gone_now] = False
         churn[gone_now] = d
 
-        out_o.append((np.full(len(cust), d), cust, variant, source, channel))
+        # Each ad order of a customer points at their organic order of the day.
+        parent = np.full(len(cust), -1, dtype=np.int64)
+        at_ads = len(buy) + len(first)
+        parent[at_ads : at_ads + len(ad_cust)] = n_orders + ad_parent
+        out_o.append((np.full(len(cust), d), cust, variant, source, channel, parent))
         out_l.append((all_order + n_orders, all_prod, qty, all_kind))
         n_orders += len(cust)
         if progress is not None and (d % 30 == 0 or d == days - 1):
             progress("orders", d + 1, days)
 
-    o = [np.concatenate([x[i] for x in out_o]) for i in range(5)]
+    o = [np.concatenate([x[i] for x in out_o]) for i in range(6)]
     ln = [np.concatenate([x[i] for x in out_l]) for i in range(4)]
     return _finish(rng, cal, mkt, o, ln, churn, lost_choices, lost_rebuys, organic_expected, ppl)
 
@@ -335,7 +353,7 @@ def _finish(
     organic_expected: np.ndarray,
     ppl: People,
 ) -> Orders:
-    day, cust, variant, source, channel = o
+    day, cust, variant, source, channel, parent = o
     n = len(day)
     # Time of day: the usual curve, a midnight rush on festival days, shop
     # hours in stores, and first orders minutes after the account opened.
@@ -346,6 +364,11 @@ def _finish(
     sec[first] = np.minimum(
         np.floor(ppl.created_sec[cust[first]] + rng.uniform(120, 1200, int(first.sum()))),
         (day[first] + 1) * DAY - 1,
+    )
+    child = np.flatnonzero(parent >= 0)
+    sec[child] = np.minimum(
+        sec[parent[child]] + np.floor(rng.uniform(60, 1800, len(child))),
+        (day[child] + 1) * DAY - 1,
     )
     order = np.lexsort((np.arange(n), sec))
     rank = np.empty(n, dtype=np.int64)
