@@ -67,6 +67,14 @@ AdstockOpt = Annotated[
         "--adstock", help="With --data: carry-over as geometric or weibull (default geometric)."
     ),
 ]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="With --data: fit the number of orders and value them (less noisy), or the "
+        "sales themselves (default orders).",
+    ),
+]
 TimezoneOpt = Annotated[
     str | None,
     typer.Option(
@@ -92,6 +100,7 @@ def _analysis(
     adstock: str | None,
     timezone: str | None,
     holdout: int | None,
+    target: str | None = None,
 ) -> tuple[MixAnalysis, str]:
     """The analysis to show and where it came from: computed from --data, or trained."""
     from shopkeeper.mmm import MMMSettings, analyse_store, load_analysis
@@ -100,6 +109,7 @@ def _analysis(
         settings = MMMSettings(
             frequency=frequency or "day",
             adstock=adstock or "geometric",
+            target=target or "orders",
             timezone=timezone or "",
             holdout=56 if holdout is None else holdout,
         )
@@ -111,6 +121,7 @@ def _analysis(
         for name, value in (
             ("frequency", frequency),
             ("adstock", adstock),
+            ("target", target),
             ("timezone", timezone),
             ("holdout", holdout),
         )
@@ -122,7 +133,8 @@ def _analysis(
         raise ConfigError(
             f"{options} {'chooses' if len(given) == 1 else 'choose'} how to fit from --data "
             f"DIR; the trained analysis keeps its own settings (frequency {s.frequency}, "
-            f"adstock {s.adstock}, timezone {analysis.data.timezone}, holdout {s.holdout}). "
+            f"adstock {s.adstock}, target {s.target}, timezone {analysis.data.timezone}, "
+            f"holdout {s.holdout}). "
             f"To change them, run: shopkeeper train mmm --params '{json.dumps(given)}' "
             "(or compute from --data DIR)"
         )
@@ -157,6 +169,7 @@ def _head(analysis: MixAnalysis, source: str) -> dict[str, Any]:
         "period": {"from": start, "to": end},
         "timezone": analysis.data.timezone,
         "adstock": analysis.settings.adstock,
+        "target": analysis.settings.target,
     }
 
 
@@ -219,6 +232,7 @@ def simple_command(
     data: DataOpt = None,
     frequency: FrequencyOpt = None,
     adstock: AdstockOpt = None,
+    target: TargetOpt = None,
     timezone: TimezoneOpt = None,
     holdout: HoldoutOpt = None,
     workspace: WorkspaceOpt = None,
@@ -239,7 +253,7 @@ def simple_command(
       shopkeeper mmm simple --data exports/ --json
     """
     with _errors(as_json):
-        analysis, source = _analysis(data, workspace, frequency, adstock, timezone, holdout)
+        analysis, source = _analysis(data, workspace, frequency, adstock, timezone, holdout, target)
         line = analysis.simple
         planned = float(analysis.model.current_spend().sum()) if spend is None else spend
         prediction = line.predict(planned, level)
@@ -297,6 +311,7 @@ def fit_command(
     data: DataOpt = None,
     frequency: FrequencyOpt = None,
     adstock: AdstockOpt = None,
+    target: TargetOpt = None,
     timezone: TimezoneOpt = None,
     holdout: HoldoutOpt = None,
     workspace: WorkspaceOpt = None,
@@ -319,7 +334,7 @@ def fit_command(
       shopkeeper mmm fit --json | jq '.channels[] | {channel, roas, marginal_roas}'
     """
     with _errors(as_json):
-        analysis, source = _analysis(data, workspace, frequency, adstock, timezone, holdout)
+        analysis, source = _analysis(data, workspace, frequency, adstock, timezone, holdout, target)
         summary = analysis.model.summary()
         base_share = float(analysis.model.base.sum() / analysis.model.sales.sum())
         if as_json:
@@ -372,6 +387,13 @@ def fit_command(
         columns = ["channel", "spend", f"per {one} now", "carry-over", "half saturation", "shape"]
         console.print(_grid("Spend, carry-over and saturation (Hill curve)", columns, shape))
         console.print(f"organic base (sales without ads): {base_share:.1%} of sales")
+        value = analysis.model.value
+        if value is not None:
+            console.print(
+                f"fitted on order counts; an order that advertising brought is worth "
+                f"{value.factor:.2f}× the usual one (--target sales fits the sales instead)",
+                highlight=False,
+            )
         check = analysis.holdout
         if check is not None:
             console.print(
@@ -473,6 +495,7 @@ def budget_command(
     data: DataOpt = None,
     frequency: FrequencyOpt = None,
     adstock: AdstockOpt = None,
+    target: TargetOpt = None,
     timezone: TimezoneOpt = None,
     holdout: HoldoutOpt = None,
     workspace: WorkspaceOpt = None,
@@ -499,7 +522,7 @@ def budget_command(
     with _errors(as_json):
         if total <= 0:
             raise ConfigError(f"--total must be positive, got {total:g}")
-        analysis, source = _analysis(data, workspace, frequency, adstock, timezone, holdout)
+        analysis, source = _analysis(data, workspace, frequency, adstock, timezone, holdout, target)
         model = analysis.model
         limits = _bounds(bound or [], model.channel_names, total)
         per_period = {
@@ -597,6 +620,7 @@ def curves_command(
     data: DataOpt = None,
     frequency: FrequencyOpt = None,
     adstock: AdstockOpt = None,
+    target: TargetOpt = None,
     timezone: TimezoneOpt = None,
     holdout: HoldoutOpt = None,
     workspace: WorkspaceOpt = None,
@@ -615,7 +639,7 @@ def curves_command(
       shopkeeper mmm curves --points 41 --upto 5 --json
     """
     with _errors(as_json):
-        analysis, source = _analysis(data, workspace, frequency, adstock, timezone, holdout)
+        analysis, source = _analysis(data, workspace, frequency, adstock, timezone, holdout, target)
         frame = analysis.curves(points, upto)
         channels = {c.name: c for c in analysis.model.channels}
         current = dict(

@@ -16,8 +16,14 @@ PLANTED = {
 }
 
 
-def planted_shop(days: int = 420, noise: float = 0.01, seed: int = 7) -> tuple[MixData, dict]:
-    """Daily sales = organic (weekday, season, trend) + each channel's planted effect."""
+def planted_shop(
+    days: int = 420, noise: float = 0.01, seed: int = 7, ad_value: float = 1.0
+) -> tuple[MixData, dict]:
+    """Daily sales = organic (weekday, season, trend) + each channel's planted effect.
+
+    An organic order is worth 300; one that advertising brought ``ad_value``
+    times that, so the channels' orders are their sales over ``300 * ad_value``.
+    """
     rng = np.random.default_rng(seed)
     dates = pd.date_range("2024-03-04", periods=days, freq="D")
     weekday = np.array([0.95, 0.93, 0.96, 0.98, 1.02, 1.1, 1.06])[dates.day_of_week]
@@ -41,11 +47,13 @@ def planted_shop(days: int = 420, noise: float = 0.01, seed: int = 7) -> tuple[M
             "beta": beta,
         }
     mean_sales = organic + effects.sum(axis=0)
-    sales = mean_sales * (1 + rng.normal(0, noise, days))
+    wobble = 1 + rng.normal(0, noise, days)
+    sales = mean_sales * wobble
+    orders = (organic + effects.sum(axis=0) / ad_value) / 300 * wobble
     data = MixData(
         dates=dates,
         sales=sales,
-        orders=sales / 300,
+        orders=orders,
         channels=tuple(PLANTED),
         spend=spend,
         promotion=np.zeros(days),

@@ -79,9 +79,13 @@ def test_fit_reports_the_trained_mix(shop: Shop) -> None:
     assert check is not None and trained is not None and check["wape"] == trained["wape"]
     assert {"mape", "bias", "from", "to", "periods", "dates", "actual", "forecast"} <= set(check)
     assert 0 < payload["base_share"] < 1
+    assert payload["target"] == "orders"
+    factor = payload["metrics"]["ad_order_value_factor"]
+    assert factor == pytest.approx(shop.analysis.model.value.factor, abs=1e-4)
     text = _human(["fit", "-w", ws])
     for words in ("channel", "ROAS", "marginal", "carry-over", "saturation", "holdout", "WAPE"):
         assert words in text
+    assert f"worth {factor:.2f}× the usual one" in " ".join(text.split())
 
 
 def test_simple_line_and_its_prediction(shop: Shop) -> None:
@@ -202,5 +206,9 @@ def test_commands_on_a_contract_folder(shop: Shop) -> None:
     assert weekly.exit_code == 2 and "weeks with both orders and ad spend" in weekly.output
     bad = runner.invoke(app, ["mmm", "simple", "--data", folder, "--adstock", "lagged"])
     assert bad.exit_code == 2 and "adstock must be geometric or weibull" in bad.output
+    on_sales = _json(["fit", "--data", folder, "--timezone", "+08:00", "--target", "sales"])
+    assert on_sales["target"] == "sales" and on_sales["metrics"]["ad_order_value_factor"] is None
+    bad = runner.invoke(app, ["mmm", "fit", "--data", folder, "--target", "clicks"])
+    assert bad.exit_code == 2 and "target must be orders or sales, not 'clicks'" in bad.output
     missing = runner.invoke(app, ["mmm", "fit", "--data", str(shop.folder / "nope")])
     assert missing.exit_code == 2 and "is not a folder" in missing.output

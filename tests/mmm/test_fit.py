@@ -43,6 +43,39 @@ def test_marginal_return_is_the_slope_of_the_response_curve(planted: tuple) -> N
         assert c.marginal(10 * c.half) < c.marginal(c.half)
 
 
+def test_orders_worth_more_when_ads_bring_them_are_valued_by_the_fitted_factor() -> None:
+    # Ad-brought orders worth 1.3 times the usual one: counting orders alone would
+    # under-credit every channel by that much.
+    data, truth = planted_shop(ad_value=1.3)
+    model = fit_mix(data)
+    assert model.info["target"] == "orders" and model.value is not None
+    assert model.value.factor == pytest.approx(1.3, rel=0.1)
+    summary = model.summary().set_index("channel")
+    # The same returns as a fit on the sales themselves (which the order values
+    # cannot fool), and as far from the truth as that fit is.
+    on_sales = fit_mix(data, MixSettings(target="sales")).summary().set_index("channel")
+    for name, t in truth.items():
+        assert summary.loc[name, "roas"] == pytest.approx(on_sales.loc[name, "roas"], rel=0.06)
+        assert summary.loc[name, "roas_low"] <= t["roas"] <= summary.loc[name, "roas_high"]
+    # The parts are in sales and add up to the fit; the fit follows the sales.
+    assert np.allclose(model.base + model.contributions.sum(axis=0), model.fitted)
+    assert np.mean(np.abs(model.fitted - data.sales)) / data.sales.mean() < 0.02
+    check = holdout_check(data, 56, MixSettings())
+    assert check["wape"] < 0.05
+
+
+def test_the_sales_themselves_can_be_the_target(planted: tuple) -> None:
+    data, truth = planted
+    model = fit_mix(data, MixSettings(target="sales"))
+    assert model.info["target"] == "sales" and model.value is None
+    summary = model.summary().set_index("channel")
+    for name, t in truth.items():
+        assert summary.loc[name, "roas"] == pytest.approx(t["roas"], rel=0.2), name
+    # A shop without order counts falls back to its sales.
+    no_orders = fit_mix(replace(data, orders=np.zeros(len(data))))
+    assert no_orders.info["target"] == "sales"
+
+
 def test_holdout_forecast_uses_the_actual_spend(planted: tuple) -> None:
     data, _ = planted
     check = holdout_check(data, 56, MixSettings())
@@ -78,6 +111,10 @@ def test_no_spend_and_bad_settings_are_refused(planted: tuple) -> None:
         MixSettings(adstock="linear")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="frequency"):
         MMMSettings(frequency="month")
+    with pytest.raises(ConfigError, match="target must be orders or sales"):
+        MMMSettings(target="profit")
+    with pytest.raises(ConfigError, match="target"):
+        MixSettings(target="visits")  # type: ignore[arg-type]
 
 
 def test_weekly_data_fits_and_forecasts() -> None:

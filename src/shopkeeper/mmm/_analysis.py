@@ -27,12 +27,12 @@ from shopkeeper.jobs import (
 )
 from shopkeeper.mmm._budget import Allocation, Objective, allocate
 from shopkeeper.mmm._data import MIN_PERIODS, Frequency, MixData, load_mix_data
-from shopkeeper.mmm._model import Adstock, MixModel, MixSettings, fit_mix
+from shopkeeper.mmm._model import TARGETS, Adstock, MixModel, MixSettings, Target, fit_mix
 from shopkeeper.mmm._simple import SimpleModel, fit_simple
 from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
 
-FORMAT = 1
+FORMAT = 2
 ARTIFACT = "mmm.pkl"
 # A channel "pauses" on periods with spend below 10% of its mean; one that does so
 # on fewer than 5% of periods has no data near the start of its curve.
@@ -46,13 +46,16 @@ class MMMSettings:
     """The knobs of a marketing-mix analysis.
 
     ``frequency``: ``day`` or ``week``; ``adstock``: ``geometric`` or
-    ``weibull``; ``timezone``: the shop's day (empty: the store's setting,
-    else UTC); ``holdout``: periods kept back to check the forecast (0: no
-    check); ``holidays``: the shop's own dates, name → list of YYYY-MM-DD.
+    ``weibull``; ``target``: fit the number of ``orders`` and value them
+    (the default: far less noisy) or the ``sales`` themselves; ``timezone``:
+    the shop's day (empty: the store's setting, else UTC); ``holdout``:
+    periods kept back to check the forecast (0: no check); ``holidays``: the
+    shop's own dates, name → list of YYYY-MM-DD.
     """
 
     frequency: str = "day"
     adstock: str = "geometric"
+    target: str = "orders"
     timezone: str = ""
     holdout: int = 56
     holidays: dict[str, list[str]] = field(default_factory=dict)
@@ -62,6 +65,8 @@ class MMMSettings:
             raise ConfigError(f"frequency must be day or week, not {self.frequency!r}")
         if self.adstock not in ("geometric", "weibull"):
             raise ConfigError(f"adstock must be geometric or weibull, not {self.adstock!r}")
+        if self.target not in TARGETS:
+            raise ConfigError(f"target must be orders or sales, not {self.target!r}")
         if self.holdout < 0:
             raise ConfigError(f"holdout must be 0 or more periods, got {self.holdout}")
 
@@ -70,7 +75,11 @@ class MMMSettings:
         return settings_from_params(cls, params, "mmm")
 
     def mix(self) -> MixSettings:
-        return MixSettings(adstock=cast(Adstock, self.adstock), holidays=dict(self.holidays))
+        return MixSettings(
+            adstock=cast(Adstock, self.adstock),
+            holidays=dict(self.holidays),
+            target=cast(Target, self.target),
+        )
 
 
 @dataclass
@@ -141,6 +150,10 @@ class MixAnalysis:
             "simple_r2": round(self.simple.r2, 4),
             "holdout_wape": None if self.holdout is None else self.holdout["wape"],
             "fit_seconds": round(self.model.fit_seconds, 2),
+            "target": self.model.info.get("target", "sales"),
+            "ad_order_value_factor": (
+                None if self.model.value is None else round(self.model.value.factor, 4)
+            ),
         }
 
 

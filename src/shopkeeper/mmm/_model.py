@@ -1,26 +1,42 @@
-"""The marketing-mix model: organic sales times the controls, plus each channel's effect.
+"""The marketing-mix model: organic orders times the controls, plus each channel's effect.
 
-For period ``t`` (a day or a week)::
+For period ``t`` (a day or a week), with the default target (``orders``)::
 
-    sales[t] = scale * ( exp(X[t] · gamma)                      organic base
-                         + sum_c beta_c * hill(adstock_c[t]) )  advertising
+    orders[t] = scale * ( exp(X[t] · gamma)                      organic base
+                          + sum_c beta_c * hill(adstock_c[t]) )  advertising
+    sales[t]  = value[t] * (organic orders + factor * ad orders)
+    value[t]  = exp(X[t] · delta)                                an organic order's worth
 
 ``X`` holds the controls of :mod:`shopkeeper.mmm._calendar` (trend, season,
-weekday, festivals, promotions, prices): they scale the shop's own sales,
-so a festival multiplies organic demand rather than adding a fixed amount
+weekday, festivals, promotions, prices): they scale the shop's own demand,
+so a festival multiplies organic orders rather than adding a fixed amount
 that a channel spending more at festivals could take credit for. Each
 channel's spend goes through a normalised adstock (geometric or Weibull)
 and a Hill saturation whose half point is ``kappa_c`` times the channel's
 mean spend; ``beta_c`` is its effect at saturation, in units of the mean
-sales ``scale``.
+orders ``scale``.
+
+**Why orders first.** A day's sales are its orders times what each was
+worth, and the worth of single orders varies a lot (their coefficient of
+variation is above one in most shops): on a day of 350 orders that noise is
+as large as the order count's own, so it more than doubles the variance
+the channels must be read through. The count is fitted first; then the
+order value per period, and one factor for what an order that advertising
+brought is worth against the others, are fitted on ``log(sales / orders)``
+(the factor is read from the value moving with the share of ad-brought
+orders). A channel's sales are its orders at that worth. ``target="sales"``
+fits the sales themselves instead (the same model with ``scale`` the mean
+sales and no value step): noisier, but it lets each channel's orders be
+worth their own.
 
 **How it is fitted, and why.** Maximum a-posteriori: non-linear least
 squares (``scipy.optimize.least_squares``, trust region with bounds) on
-sales weighted by ``1/sqrt(sales)`` (the noise of a sum of orders grows with
-it), with weakly informative priors as extra residuals: the Hill half point
-near the typical spend (log kappa ~ N(0, 0.75)), the Hill shape near 1.5
-(log s ~ N(log 1.5, 0.5)), decay ~ N(0.5, 0.35) and the control
-coefficients ~ N(0, 1). Without such priors a channel's Hill curve can
+the target weighted by ``1/sqrt(target)`` (the noise of a count, or of a
+sum of orders, grows with it), with weakly informative priors as extra
+residuals: the Hill half point near the typical spend (log kappa ~ N(0,
+0.5)), the Hill shape near 1.5 (log s ~ N(log 1.5, 0.5)), decay ~ N(0.5,
+0.35) and the control coefficients ~ N(0, 1); the log of the value factor
+~ N(0, 0.5). Without such priors a channel's Hill curve can
 flatten into a power law with a huge coefficient, the well-known way
 unregularised mixes over-credit small channels. All parameters are fitted
 together from several starting decays, keeping the best; the uncertainty is
@@ -52,12 +68,15 @@ from shopkeeper.mmm._data import MixData
 logger = logging.getLogger(__name__)
 
 Adstock = Literal["geometric", "weibull"]
+Target = Literal["orders", "sales"]
+TARGETS = ("orders", "sales")
 START_DECAYS = (0.2, 0.5, 0.8)
 START_EVALUATIONS = 120
 PRIOR_LOG_KAPPA_SD = 0.5
 PRIOR_SHAPE = (math.log(1.5), 0.5)
 PRIOR_DECAY = (0.5, 0.35)
 PRIOR_CONTROL_SD = 1.0
+PRIOR_LOG_VALUE_FACTOR_SD = 0.5  # an ad-brought order is worth the usual one, give or take
 DRAWS = 300
 CURRENT_PERIODS = {"day": 28, "week": 4}  # "current spend": the last four weeks
 
@@ -106,10 +125,30 @@ class MixSettings:
     adstock: Adstock = "geometric"
     holidays: dict[str, list[str]] = field(default_factory=dict)
     max_evaluations: int = 2000
+    target: Target = "orders"
 
     def __post_init__(self) -> None:
         if self.adstock not in tf.ADSTOCKS:
             raise ConfigError(f"adstock must be one of {', '.join(tf.ADSTOCKS)}: {self.adstock}")
+        if self.target not in TARGETS:
+            raise ConfigError(f"target must be one of {', '.join(TARGETS)}: {self.target}")
+
+
+@dataclass
+class OrderValue:
+    """What an order is worth per period, and what one brought by advertising is worth.
+
+    ``log value[t] = X[t] · gamma`` for the shop's usual order; an order that
+    advertising brought is worth ``factor`` times that (one factor for all
+    channels), ``factor_sd`` the standard error of its log.
+    """
+
+    gamma: np.ndarray
+    factor: float
+    factor_sd: float
+
+    def per_period(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(np.exp(np.clip(x @ self.gamma, -30, 30)))
 
 
 @dataclass
@@ -119,8 +158,10 @@ class MixModel:
     settings: MixSettings
     channels: list[Channel]
     control_names: list[str]
-    gamma: np.ndarray
-    scale: float
+    gamma: np.ndarray  # the organic base's controls, in the target's units
+    scale: float  # the target's mean per period (orders, or sales)
+    target_betas: np.ndarray  # each channel's effect at saturation, in the target's units
+    value: OrderValue | None  # None when the target is sales
     dates: pd.DatetimeIndex
     frequency: str
     fitted: np.ndarray  # sales per period as fitted
@@ -197,9 +238,12 @@ class MixModel:
         base = self.scale * np.exp(x @ self.gamma)[n:]
         index = {name: i for i, name in enumerate(both.channels)}
         ads = np.zeros(len(data))
-        for c in self.channels:
-            ads += c.beta * c.transform(both.spend[index[c.name]], self.settings.adstock)[n:]
-        return np.asarray(base + ads)
+        for c, beta in zip(self.channels, self.target_betas, strict=True):
+            ads += beta * c.transform(both.spend[index[c.name]], self.settings.adstock)[n:]
+        if self.value is None:
+            return np.asarray(base + ads)
+        worth = self.value.per_period(x)[n:]
+        return np.asarray(worth * (base + self.value.factor * ads))
 
 
 def _controls(
@@ -258,17 +302,73 @@ def fit_mix(data: MixData, settings: MixSettings | None = None) -> MixModel:
         raise ConfigError("no channel spent anything in the window: nothing to attribute")
     names = [data.channels[i] for i in spending]
     spend = data.spend[spending]
-    y = np.asarray(data.sales, dtype=float)
-    scale = float(y.mean())
-    if scale <= 0:
+    sales = np.asarray(data.sales, dtype=float)
+    if sales.mean() <= 0:
         raise ConfigError("the window has no sales")
+    orders = np.asarray(data.orders, dtype=float)
+    on_orders = cfg.target == "orders" and orders.sum() > 0
+    y = orders if on_orders else sales
+    scale = float(y.mean())
     x_ctl, ctl_names = _controls(data, cfg)
     problem = _Problem(y / scale, x_ctl, spend, cfg.adstock)
+    best = _solve(problem, cfg.max_evaluations)
+    gamma, betas, params = problem.unpack(best.x)
+    organic = scale * np.exp(x_ctl @ gamma)
+    ads = np.array([scale * betas[c] * problem.saturated(c, params[c]) for c in range(len(names))])
+    recent = CURRENT_PERIODS[data.frequency]
+    value = _fit_order_value(sales, orders, x_ctl, organic, ads.sum(axis=0)) if on_orders else None
+    worth = np.ones(len(y)) if value is None else value.per_period(x_ctl)
+    factor = 1.0 if value is None else value.factor
+    # The curves answer "what would a steady spend sell now": valued at the recent order.
+    worth_now = float(worth[-recent:].mean()) * factor
+    channels = [
+        Channel(
+            name=names[c],
+            beta=float(betas[c] * scale * worth_now),
+            shape=float(params[c]["shape_hill"]),
+            half=float(params[c]["kappa"] * problem.mean_spend[c]),
+            adstock={k: float(v) for k, v in params[c].items() if k in ("decay", "shape", "scale")},
+        )
+        for c in range(len(names))
+    ]
+    base = worth * organic
+    contributions = factor * worth * ads
+    draws = _draws(problem, best, scale, spend, recent, worth, value)
+    return MixModel(
+        settings=cfg,
+        channels=channels,
+        control_names=ctl_names,
+        gamma=gamma,
+        scale=scale,
+        target_betas=np.asarray(betas * scale, dtype=float),
+        value=value,
+        dates=data.dates,
+        frequency=data.frequency,
+        fitted=base + contributions.sum(axis=0),
+        base=base,
+        contributions=contributions,
+        spend=spend,
+        sales=sales,
+        data=data,
+        draws=draws,
+        fit_seconds=time.perf_counter() - started,
+        cost=float(best.cost),
+        converged=bool(best.status > 0),
+        info={
+            "evaluations": int(best.nfev),
+            "left_out": sorted(set(data.channels) - set(names)),
+            "target": "orders" if on_orders else "sales",
+        },
+    )
+
+
+def _solve(problem: _Problem, max_evaluations: int) -> Any:
+    """The best of a few short starts, then refitted with the noise reweighed."""
     best = None
     # Each start gets a short budget (they converge in tens of evaluations when they
     # converge at all; a start that wanders is cut off), the best one the full budget.
     for decay in START_DECAYS:
-        result = problem.solve(problem.start(decay), min(START_EVALUATIONS, cfg.max_evaluations))
+        result = problem.solve(problem.start(decay), min(START_EVALUATIONS, max_evaluations))
         logger.debug(
             "start decay %.1f: cost %.4g after %d evaluations", decay, result.cost, result.nfev
         )
@@ -281,44 +381,49 @@ def fit_mix(data: MixData, settings: MixSettings | None = None) -> MixModel:
     rms = float(np.sqrt(np.mean(best.fun[: problem.n] ** 2)))
     if rms > 0:
         problem.w = problem.w / rms
-    best = problem.solve(best.x, cfg.max_evaluations)
-    theta = best.x
-    gamma, betas, params = problem.unpack(theta)
-    channels = [
-        Channel(
-            name=names[c],
-            beta=float(betas[c] * scale),
-            shape=float(params[c]["shape_hill"]),
-            half=float(params[c]["kappa"] * problem.mean_spend[c]),
-            adstock={k: float(v) for k, v in params[c].items() if k in ("decay", "shape", "scale")},
-        )
-        for c in range(len(names))
-    ]
-    base = scale * np.exp(x_ctl @ gamma)
-    contributions = np.array(
-        [scale * betas[c] * problem.saturated(c, params[c]) for c in range(len(names))]
-    )
-    draws = _draws(problem, best, scale, spend, CURRENT_PERIODS[data.frequency])
-    return MixModel(
-        settings=cfg,
-        channels=channels,
-        control_names=ctl_names,
-        gamma=gamma,
-        scale=scale,
-        dates=data.dates,
-        frequency=data.frequency,
-        fitted=base + contributions.sum(axis=0),
-        base=base,
-        contributions=contributions,
-        spend=spend,
-        sales=y,
-        data=data,
-        draws=draws,
-        fit_seconds=time.perf_counter() - started,
-        cost=float(best.cost),
-        converged=bool(best.status > 0),
-        info={"evaluations": int(best.nfev), "left_out": sorted(set(data.channels) - set(names))},
-    )
+    return problem.solve(best.x, max_evaluations)
+
+
+def _fit_order_value(
+    sales: np.ndarray, orders: np.ndarray, x: np.ndarray, organic: np.ndarray, ads: np.ndarray
+) -> OrderValue:
+    """The order value per period, and the factor an ad-brought order is worth more or less.
+
+    ``log(sales / orders)[t] = X[t] · gamma + log(1 + (factor - 1) * ad_share[t])``,
+    with ``ad_share`` the fitted share of the period's orders that advertising
+    brought; weighted by the orders (a mean of more orders is steadier). The
+    factor is told apart from the controls by the ad share moving with the
+    flights of spend.
+    """
+    seen = (orders > 0) & (sales > 0)
+    share = ads / np.maximum(organic + ads, 1e-12)
+    log_value = np.log(sales[seen] / orders[seen])
+    xs, ss = x[seen], share[seen]
+    w = np.sqrt(orders[seen])
+    p = x.shape[1]
+
+    def residuals(theta: np.ndarray) -> np.ndarray:
+        fit = xs @ theta[:p] + np.log1p(np.expm1(theta[p]) * ss)
+        return np.r_[
+            w * (log_value - fit),
+            theta[1:p] / PRIOR_CONTROL_SD,
+            theta[p] / PRIOR_LOG_VALUE_FACTOR_SD,
+        ]
+
+    start = np.zeros(p + 1)
+    start[0] = float(np.average(log_value, weights=w**2))
+    result = least_squares(residuals, start, method="lm")
+    # In units of the noise, so that the priors weigh what they should; then refit.
+    rms = float(np.sqrt(np.mean(result.fun[: len(w)] ** 2)))
+    if rms > 0:
+        w = w / rms
+        result = least_squares(residuals, result.x, method="lm")
+    try:
+        cov = np.linalg.pinv(result.jac.T @ result.jac)
+        sd = float(math.sqrt(max(cov[p, p], 0.0)))
+    except np.linalg.LinAlgError:
+        sd = 0.0
+    return OrderValue(gamma=result.x[:p], factor=float(math.exp(result.x[p])), factor_sd=sd)
 
 
 class _Problem:
@@ -470,9 +575,19 @@ class _Problem:
 
 
 def _draws(
-    problem: _Problem, best: Any, scale: float, spend: np.ndarray, recent: int
+    problem: _Problem,
+    best: Any,
+    scale: float,
+    spend: np.ndarray,
+    recent: int,
+    worth: np.ndarray,
+    value: OrderValue | None,
 ) -> dict[str, np.ndarray]:
-    """Returns and marginal returns per parameter draw from the Laplace approximation."""
+    """Returns and marginal returns per parameter draw from the Laplace approximation.
+
+    With an order value, its factor is drawn too (independently: it is fitted
+    after the mix); the value per period itself is held at its fit.
+    """
     jac = best.jac
     try:
         cov = np.linalg.pinv(jac.T @ jac)
@@ -491,6 +606,11 @@ def _draws(
     roas = np.zeros((DRAWS, problem.c))
     marginal = np.zeros((DRAWS, problem.c))
     total = np.maximum(spend.sum(axis=1), 1e-9)
+    if value is None:
+        factors = np.ones(DRAWS)
+    else:
+        factors = value.factor * np.exp(value.factor_sd * rng.standard_normal(DRAWS))
+    worth_now = float(worth[-recent:].mean())
     for k in range(DRAWS):
         theta = best.x.copy()
         theta[ad] += noise[k]
@@ -498,8 +618,9 @@ def _draws(
         _, betas, params = problem.unpack(theta)
         for c in range(problem.c):
             sat = problem.saturated(c, params[c])
-            roas[k, c] = scale * betas[c] * sat.sum() / total[c]
+            roas[k, c] = factors[k] * scale * betas[c] * (worth * sat).sum() / total[c]
             half = params[c]["kappa"] * problem.mean_spend[c]
             shape = params[c]["shape_hill"]
-            marginal[k, c] = _marginal(scale * betas[c], shape, half, current[c])
+            beta = factors[k] * worth_now * scale * betas[c]
+            marginal[k, c] = _marginal(beta, shape, half, current[c])
     return {"roas": roas, "marginal": marginal}
