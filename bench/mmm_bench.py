@@ -3,26 +3,31 @@
 For each size the demo shop is generated and loaded into a SQLite store the
 way ``shopkeeper demo`` does (days at +08:00), then:
 
-- the mix is fitted on every day (``fit_mix``), timed, and its return on ad
-  spend per channel compared with the planted one (``ground_truth.json``:
-  the revenue of the orders each channel really produced over its spend);
+- the mix is fitted on every day (``fit_mix``, its default target: order
+  counts, valued per order), timed, and its return on ad spend per channel
+  compared with the planted one (``ground_truth.json``: the revenue of the
+  orders each channel produced over its spend; the demo makes that causal);
   the marginal return at the current spend is compared with the planted
-  curve's slope there;
+  curve's slope there; the same fit on the sales themselves
+  (``target="sales"``) and per week are reported beside it;
 - the holdout check: fitted without the last 56 days, which are forecast
   from their actual spend (WAPE, bias);
 - the budget: the current split (the last 28 days' mean spend per channel)
   and the recommended split of the same total are both valued with the
   *planted* curves, so the gain is the true one, not the model's;
-- the anchor: PyMC-Marketing does not install here (see the notes), so a
-  ridge regression on raw spend per channel with the same controls (added,
-  not multiplied) shows what carry-over and saturation add: its return per
-  channel is its coefficient.
+- the anchors: PyMC-Marketing's MMM on the same days (in its own virtual
+  environment, see the notes), and a ridge regression on raw spend per
+  channel with the same controls (added, not multiplied) to show what
+  carry-over and saturation add: its return per channel is its coefficient.
+
+Then the default-size shop is drawn again from other seeds and fitted, to
+show how much of one shop's recovery is the luck of its draw.
 
 "Meaningful spend": a channel with at least 5% of the total spend. The bound
 of the issue (within 20% of the planted return) is judged on those; smaller
 channels are reported beside them.
 
-    python bench/mmm_bench.py [--sizes 1,4]
+    python bench/mmm_bench.py [--sizes 1,4] [--seeds 8,9,10]
 
 Writes ``bench/results/mmm.md`` and ``mmm.json``.
 """
@@ -69,6 +74,49 @@ def planted_response(truth: dict[str, Any], spend_per_day: float) -> tuple[float
         spend_per_day + h - max(spend_per_day - h, 0.0)
     )
     return revenue(spend_per_day), slope
+
+
+def ratios(model: Any, planted: dict[str, Any]) -> dict[str, float]:
+    """Fitted over planted return per channel."""
+    summary = model.summary().set_index("channel")
+    return {n: float(summary.loc[n, "roas"]) / planted[n]["roi"] for n in model.channel_names}
+
+
+def planted_value_factor(data: Any, planted: dict[str, Any]) -> float:
+    """What an ad-brought order was worth against the others, by the ground truth."""
+    ad_sales = sum(t["extra_revenue"] for t in planted.values())
+    ad_orders = sum(t["realized_extra_orders"] for t in planted.values())
+    rest = (data.sales.sum() - ad_sales) / (data.orders.sum() - ad_orders)
+    return float(ad_sales / ad_orders / rest)
+
+
+def build(cfg: DemoConfig, folder: Path) -> tuple[Any, Any, dict[str, Any], float, float]:
+    """The demo shop of ``cfg`` in a SQLite store: daily and weekly mix data, the truth."""
+    store = Store(f"sqlite:///{folder / 'shop.db'}")
+    store.create()
+    started = time.perf_counter()
+    build_demo(store, folder / "demo-shop", cfg)
+    build_s = time.perf_counter() - started
+    truth = json.loads((folder / "demo-shop" / "ground_truth.json").read_text())
+    started = time.perf_counter()
+    data = load_mix_data(store)
+    load_s = time.perf_counter() - started
+    weekly = load_mix_data(store, frequency="week")
+    store.close()
+    return data, weekly, truth["advertising"]["channels"], build_s, load_s
+
+
+def run_seed(seed: int, log: Any) -> dict[str, Any]:
+    """Recovery on the default-size shop drawn from another seed: how much is luck."""
+    with tempfile.TemporaryDirectory(prefix="shopkeeper-mmm-bench-") as tmp:
+        data, _, planted, _, _ = build(DemoConfig(seed=seed), Path(tmp))
+    shares = data.spend.sum(axis=1) / data.spend.sum()
+    meaningful = [n for n, x in zip(data.channels, shares, strict=True) if x >= MEANINGFUL_SHARE]
+    out = {"seed": seed, "meaningful": meaningful}
+    for target in ("orders", "sales"):
+        out[target] = ratios(fit_mix(data, MixSettings(target=target)), planted)
+    log(f"seed {seed}: " + ", ".join(f"{n} {r:.2f}" for n, r in out["orders"].items()))
+    return out
 
 
 def ridge_anchor(data: Any, holdout: int) -> dict[str, Any]:
@@ -135,19 +183,8 @@ def pymc_anchor(data: Any, python: Path, timeout: float) -> dict[str, Any]:
 def run_size(factor: int, log: Any, pymc_python: Path, pymc_timeout: float) -> dict[str, Any]:
     cfg = DemoConfig().scaled(factor) if factor != 1 else DemoConfig()
     with tempfile.TemporaryDirectory(prefix="shopkeeper-mmm-bench-") as tmp:
-        folder = Path(tmp)
-        store = Store(f"sqlite:///{folder / 'shop.db'}")
-        store.create()
-        started = time.perf_counter()
-        build_demo(store, folder / "demo-shop", cfg)
-        build_s = time.perf_counter() - started
-        log(f"{factor}x: demo built in {build_s:.0f} s")
-        truth = json.loads((folder / "demo-shop" / "ground_truth.json").read_text())
-        planted = truth["advertising"]["channels"]
-        started = time.perf_counter()
-        data = load_mix_data(store)
-        load_s = time.perf_counter() - started
-        store.close()
+        data, weekly, planted, build_s, load_s = build(cfg, Path(tmp))
+    log(f"{factor}x: demo built in {build_s:.0f} s")
     started = time.perf_counter()
     model = fit_mix(data)
     fit_s = time.perf_counter() - started
@@ -191,6 +228,8 @@ def run_size(factor: int, log: Any, pymc_python: Path, pymc_timeout: float) -> d
     true_current = sum(planted_response(planted[n], x)[0] for n, x in now.items())
     true_recommended = sum(planted_response(planted[n], x)[0] for n, x in best.items())
     simple = fit_simple(data.spend.sum(axis=0), data.sales)
+    on_sales = fit_mix(data, MixSettings(target="sales"))
+    on_weeks = fit_mix(weekly)
     anchor = ridge_anchor(data, HOLDOUT_DAYS)
     pymc = pymc_anchor(data, pymc_python, pymc_timeout)
     log(f"{factor}x: PyMC-Marketing {pymc.get('fit_s', pymc.get('skipped'))}")
@@ -205,6 +244,12 @@ def run_size(factor: int, log: Any, pymc_python: Path, pymc_timeout: float) -> d
         "holdout_fit_s": holdout_s,
         "converged": model.converged,
         "channels": channels,
+        "value_factor": {
+            "fitted": None if model.value is None else model.value.factor,
+            "planted": planted_value_factor(data, planted),
+        },
+        "sales_target": ratios(on_sales, planted),
+        "weekly": {"weeks": len(weekly), "ratios": ratios(on_weeks, planted)},
         "holdout": {k: check[k] for k in ("wape", "mape", "bias", "from", "to", "periods")},
         "budget": {
             "per_day": budget,
@@ -239,6 +284,37 @@ def _pymc_cell(pymc: dict[str, Any], channel: dict[str, Any]) -> str:
     r = pymc["roas"][channel["channel"]]
     ratio = r["roas"] / channel["planted_roas"]
     return f"{r['roas']:.2f} ({r['low']:.2f}-{r['high']:.2f}; {ratio:.2f}×)"
+
+
+def _ratio_list(ratios: dict[str, float]) -> str:
+    return ", ".join(f"{n} {r:.2f}" for n, r in ratios.items())
+
+
+def _seeds_section(seeds: list[dict[str, Any]]) -> list[str]:
+    if not seeds:
+        return []
+    out = [
+        "## Other draws of the default shop",
+        "",
+        "The same size drawn from other seeds (fitted / planted return; * marks a channel "
+        "with meaningful spend outside 20%):",
+        "",
+        "| seed | target | " + " | ".join(seeds[0]["orders"]) + " | within 20% |",
+        "|---|---|" + "---|" * (len(seeds[0]["orders"]) + 1),
+    ]
+    for row in seeds:
+        for target in ("orders", "sales"):
+            r = row[target]
+            held = [n for n in row["meaningful"] if abs(r[n] - 1) <= BOUND]
+            cells = [
+                f"{r[n]:.2f}" + ("*" if n in row["meaningful"] and n not in held else "") for n in r
+            ]
+            out.append(
+                f"| {row['seed']} | {target} | " + " | ".join(cells) + f" | {len(held)} of "
+                f"{len(row['meaningful'])} |"
+            )
+    out.append("")
+    return out
 
 
 def render(res: dict[str, Any], meta: dict[str, Any]) -> str:
@@ -281,7 +357,13 @@ def render(res: dict[str, Any], meta: dict[str, Any]) -> str:
                 f"{c['planted_shape']:.1f} / {c['shape']:.2f} |"
             )
         h, b, r = s["holdout"], s["budget"], s["ridge"]
+        v = s["value_factor"]
         out += [
+            "",
+            f"An ad-brought order is worth {v['fitted']:.2f} times the shop's usual one by the "
+            f"fit, {v['planted']:.2f} by the ground truth. Fitted on the sales themselves "
+            "(fitted / planted): " + _ratio_list(s["sales_target"]) + ". Fitted per week "
+            f"({s['weekly']['weeks']} weeks): " + _ratio_list(s["weekly"]["ratios"]) + ".",
             "",
             f"Holdout ({h['periods']} days, {h['from']} to {h['to']}, fitted without them, "
             f"forecast from their spend): WAPE {h['wape']:.3f}, bias {h['bias']:+.3f}; the "
@@ -304,6 +386,7 @@ def render(res: dict[str, Any], meta: dict[str, Any]) -> str:
             f"{s['simple']['slope']:.2f} × total spend, R² {s['simple']['r2']:.3f}.",
             "",
         ]
+    out += _seeds_section(res.get("seeds", []))
     out += ["## Targets", ""]
     for s in res["sizes"]:
         meaningful = [c for c in s["channels"] if c["meaningful"]]
@@ -324,6 +407,15 @@ def render(res: dict[str, Any], meta: dict[str, Any]) -> str:
             + f"the recommended split raises true sales by {s['budget']['true_gain_per_day']:,.0f}"
             " a day" + (" (met)." if s["budget"]["true_gain_per_day"] > 0 else " (not met).")
         )
+    for target in ("orders", "sales"):
+        rows = res.get("seeds", [])
+        if rows:
+            held = sum(abs(row[target][n] - 1) <= BOUND for row in rows for n in row["meaningful"])
+            total = sum(len(row["meaningful"]) for row in rows)
+            out.append(
+                f"- Other seeds, target {target}: {held} of {total} meaningful channels within "
+                "20% of the planted return."
+            )
     out += [
         "",
         "## Notes",
@@ -346,6 +438,9 @@ def main() -> None:
         help="python of a virtual environment with pymc-marketing (skipped when missing)",
     )
     parser.add_argument("--pymc-timeout", type=float, default=1800.0, help="seconds per fit")
+    parser.add_argument(
+        "--seeds", default="8,9,10", help="other seeds of the default shop ('' for none)"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=RuntimeWarning)
     start = time.perf_counter()
@@ -363,7 +458,8 @@ def main() -> None:
         "python": platform.python_version(),
         "total_s": time.perf_counter() - start,
     }
-    res = {"sizes": sizes}
+    seeds = [run_seed(int(x), log) for x in args.seeds.split(",") if x.strip()]
+    res = {"sizes": sizes, "seeds": seeds}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "mmm.json").write_text(json.dumps({"meta": meta, "results": res}, indent=2))
     text = render(res, meta)
