@@ -420,7 +420,7 @@ def _fit_order_value(
         result = least_squares(residuals, result.x, method="lm")
     try:
         cov = np.linalg.pinv(result.jac.T @ result.jac)
-        sd = float(math.sqrt(max(cov[p, p], 0.0)))
+        sd = math.sqrt(max(float(cov[p, p]), 0.0))
     except np.linalg.LinAlgError:
         sd = 0.0
     return OrderValue(gamma=result.x[:p], factor=float(math.exp(result.x[p])), factor_sd=sd)
