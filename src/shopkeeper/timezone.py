@@ -3,16 +3,20 @@
 The store keeps every moment in UTC; a shop's days are its own. The zone is
 a store setting (``timezone`` in the store's metadata, ``shopkeeper
 timezone ZONE``), written as ``UTC``, an offset (``+08:00``) or an IANA name
-(``Asia/Shanghai``). The marketing mix counts sales per day in it.
+(``Asia/Shanghai``). The marketing mix and the demand forecasts count days in it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shopkeeper.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def parse_timezone(text: str) -> dt.tzinfo:
@@ -31,3 +35,11 @@ def parse_timezone(text: str) -> dt.tzinfo:
             f"timezone {text!r} is neither an offset such as +08:00 nor a known zone name "
             "such as Asia/Shanghai"
         ) from exc
+
+
+def local_days(at: pd.Series, tz: dt.tzinfo) -> pd.Series:
+    """The shop's local midnight of each naive UTC moment (as the store keeps them)."""
+    import pandas as pd
+
+    stamps = pd.to_datetime(at).dt.tz_localize("UTC").dt.tz_convert(tz)
+    return stamps.dt.tz_localize(None).dt.normalize()

@@ -75,12 +75,6 @@ class CustomerHistory:
         )
 
 
-def _frame(store: Store, query: object, columns: list[str]) -> pd.DataFrame:
-    with store.engine.connect() as conn:
-        rows = conn.execute(query).all()  # type: ignore[call-overload]
-    return pd.DataFrame(rows, columns=columns)
-
-
 def load_history(store: Store) -> CustomerHistory:
     """Read orders, category spend, customers and activity from ``store``."""
     price = func.coalesce(_LINES.c.unit_price, _PRODUCTS.c.price, 0.0)
@@ -99,7 +93,9 @@ def load_history(store: Store) -> CustomerHistory:
         .where(_ORDERS.c.customer_id.is_not(None))
         .where(func.coalesce(_ORDERS.c.status, "") != "cancelled")
     )
-    lines = _frame(store, counted, ["order_id", "customer_id", "at", "status", "category", "value"])
+    lines = store.select_frame(
+        counted, ["order_id", "customer_id", "at", "status", "category", "value"]
+    )
     if lines.empty:
         raise ConfigError(
             "the store has no orders with a customer: customer analytics needs order history"
@@ -120,15 +116,13 @@ def load_history(store: Store) -> CustomerHistory:
     categories = lines.groupby(["customer_id", "order_id", "category"], as_index=False).agg(
         at=("at", "first"), value=("value", "sum")
     )
-    customers = _frame(
-        store,
+    customers = store.select_frame(
         select(*[_CUSTOMERS.c[c] for c in CUSTOMER_COLUMNS]),
         list(CUSTOMER_COLUMNS),
     )
     customers["created_at"] = pd.to_datetime(customers["created_at"])
     day = func.date(_EVENTS.c.at)  # date() in SQLite and PostgreSQL alike
-    activity = _frame(
-        store,
+    activity = store.select_frame(
         select(_EVENTS.c.customer_id, day, _EVENTS.c.event, func.count())
         .where(_EVENTS.c.customer_id.is_not(None))
         .where(_EVENTS.c.event.in_(("view", "cart", "search")))

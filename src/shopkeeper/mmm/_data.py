@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 
 from shopkeeper.errors import ConfigError
 from shopkeeper.store import METADATA, TIMEZONE_META, Store
-from shopkeeper.timezone import parse_timezone
+from shopkeeper.timezone import local_days, parse_timezone
 
 _ORDERS = METADATA.tables["orders"]
 _LINES = METADATA.tables["order_lines"]
@@ -87,18 +87,6 @@ def shop_timezone(store: Store, given: str | None = None) -> str:
     return given or store.meta(TIMEZONE_META) or "UTC"
 
 
-def _frame(store: Store, query: object, columns: list[str]) -> pd.DataFrame:
-    with store.engine.connect() as conn:
-        rows = conn.execute(query).all()  # type: ignore[call-overload]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _local_days(at: pd.Series, tz: dt.tzinfo) -> pd.Series:
-    # The store keeps naive UTC datetimes.
-    stamps = pd.to_datetime(at).dt.tz_localize("UTC").dt.tz_convert(tz)
-    return stamps.dt.tz_localize(None).dt.normalize()
-
-
 def load_mix_data(
     store: Store, *, frequency: Frequency = "day", timezone: str | None = None
 ) -> MixData:
@@ -112,8 +100,7 @@ def load_mix_data(
     value = _LINES.c.quantity * price - func.coalesce(_LINES.c.discount, 0.0)
     priced = _LINES.c.unit_price.is_not(None) & _PRODUCTS.c.price.is_not(None)
     at_unit = func.sum(func.coalesce(_LINES.c.quantity * _LINES.c.unit_price, 0.0))
-    orders = _frame(
-        store,
+    orders = store.select_frame(
         select(
             _ORDERS.c.order_id,
             _ORDERS.c.ordered_at,
@@ -129,12 +116,12 @@ def load_mix_data(
     )
     if orders.empty:
         raise ConfigError("the store has no orders: the marketing mix needs sales")
-    spend = _frame(
-        store, select(_SPEND.c.date, _SPEND.c.channel, _SPEND.c.spend), ["date", "channel", "spend"]
+    spend = store.select_frame(
+        select(_SPEND.c.date, _SPEND.c.channel, _SPEND.c.spend), ["date", "channel", "spend"]
     )
     if spend.empty:
         raise ConfigError("the store has no ad_spend rows: the marketing mix needs ad spend")
-    orders["day"] = _local_days(orders["at"], tz)
+    orders["day"] = local_days(orders["at"], tz)
     for column in ("value", "at_unit", "at_list"):
         orders[column] = pd.to_numeric(orders[column]).astype("float64")
     daily = orders.groupby("day").agg(
@@ -218,8 +205,7 @@ def _trim_cut_off(days: pd.DatetimeIndex, orders: np.ndarray) -> pd.DatetimeInde
 
 def _promotion_share(store: Store, days: pd.DatetimeIndex, tz: dt.tzinfo) -> np.ndarray:
     """Per day, the share of products on a discount promotion at some moment of the day."""
-    promos = _frame(
-        store,
+    promos = store.select_frame(
         select(_PROMOTIONS.c.product_id, _PROMOTIONS.c.starts_at, _PROMOTIONS.c.ends_at).where(
             _PROMOTIONS.c.kind == "discount"
         ),
@@ -229,8 +215,8 @@ def _promotion_share(store: Store, days: pd.DatetimeIndex, tz: dt.tzinfo) -> np.
         return np.zeros(len(days))
     with store.engine.connect() as conn:
         n_products = conn.execute(select(func.count()).select_from(_PRODUCTS)).scalar() or 1
-    start = _local_days(promos["starts_at"], tz).to_numpy()
-    end = _local_days(promos["ends_at"], tz).to_numpy()
+    start = local_days(promos["starts_at"], tz).to_numpy()
+    end = local_days(promos["ends_at"], tz).to_numpy()
     first = days[0].to_datetime64()
     lo = np.clip((start - first) // np.timedelta64(1, "D"), 0, len(days))
     hi = np.clip((end - first) // np.timedelta64(1, "D") + 1, 0, len(days))

@@ -41,12 +41,6 @@ class ShopData:
     sessions: pd.DataFrame  # session_id, product_id, at: browse events, guests included
 
 
-def _frame(store: Store, query: object, columns: list[str]) -> pd.DataFrame:
-    with store.engine.connect() as conn:
-        rows = conn.execute(query).all()  # type: ignore[call-overload]
-    return pd.DataFrame(rows, columns=columns)
-
-
 # Built once: a request runs it with its own parameters, skipping statement
 # construction (which costs more than the indexed lookups themselves). One
 # statement for orders and events: a request pays for one round trip.
@@ -115,8 +109,7 @@ def load_shop(
 ) -> ShopData:
     """Read interactions, catalog, stock, consent and sessions from ``store``."""
     weights = dict(DEFAULT_EVENT_WEIGHTS if event_weights is None else event_weights)
-    catalog = _frame(
-        store,
+    catalog = store.select_frame(
         select(
             _PRODUCTS.c.product_id,
             _PRODUCTS.c.title,
@@ -129,8 +122,7 @@ def load_shop(
         ),
         ["product_id", "title", "description", "category", "brand", "price", "cost", "active"],
     )
-    purchases = _frame(
-        store,
+    purchases = store.select_frame(
         select(_ORDERS.c.order_id, _ORDERS.c.customer_id, _ORDERS.c.ordered_at, _LINES.c.product_id)
         .join(_LINES, _LINES.c.order_id == _ORDERS.c.order_id)
         .where(_ORDERS.c.customer_id.is_not(None))
@@ -144,8 +136,7 @@ def load_shop(
     sessions = pd.DataFrame(columns=["session_id", "product_id", "at"])
     kinds = [k for k, w in weights.items() if w > 0]
     if include_events and kinds:
-        events = _frame(
-            store,
+        events = store.select_frame(
             select(
                 _EVENTS.c.event_id,
                 _EVENTS.c.customer_id,
@@ -165,8 +156,7 @@ def load_shop(
         known["purchase"] = False
         frames.append(known[purchases.columns])
     log = pd.concat(frames, ignore_index=True) if len(frames) > 1 else purchases
-    customers = _frame(
-        store,
+    customers = store.select_frame(
         select(_CUSTOMERS.c.customer_id, _CUSTOMERS.c.consent_personalization),
         ["customer_id", "consent"],
     )
@@ -179,8 +169,7 @@ def load_shop(
         users=users,
         items=catalog["product_id"].astype(str).to_numpy(),
     )
-    stock = _frame(
-        store,
+    stock = store.select_frame(
         select(_INVENTORY.c.product_id, func.sum(_INVENTORY.c.on_hand)).group_by(
             _INVENTORY.c.product_id
         ),

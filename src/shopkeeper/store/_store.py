@@ -203,6 +203,12 @@ class Store:
             frame = pd.concat([frame, parsed.set_index(frame.index)], axis=1)
         return frame
 
+    def select_frame(self, query: object, columns: Sequence[str]) -> pd.DataFrame:
+        """The rows of a SQLAlchemy ``select`` as a data frame with ``columns`` (in order)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()  # type: ignore[call-overload]
+        return pd.DataFrame(rows, columns=list(columns))
+
     def existing_keys(self, table: str, column: str, values: Iterable[str]) -> set[str]:
         """The subset of ``values`` that ``table.column`` already holds."""
         wanted = list(dict.fromkeys(values))
