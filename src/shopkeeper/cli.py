@@ -824,7 +824,13 @@ evaluate_app = typer.Typer(
 app.add_typer(evaluate_app, name="evaluate")
 
 # Capabilities' commands live in their own modules; importing them registers them.
-from shopkeeper import _cli_basket, _cli_customers, _cli_mmm, _cli_recommend  # noqa: E402, F401
+from shopkeeper import (  # noqa: E402, F401
+    _cli_basket,
+    _cli_customers,
+    _cli_forecast,
+    _cli_mmm,
+    _cli_recommend,
+)
 
 
 def main() -> None:

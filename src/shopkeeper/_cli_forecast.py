@@ -1,0 +1,130 @@
+"""``shopkeeper evaluate forecast``: a backtest of the demand forecasts on any contract folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table as RichTable
+
+from shopkeeper.cli import (
+    JsonOpt,
+    _errors,
+    _print_json,
+    console,
+    evaluate_app,
+    parse_day,
+    scratch_store,
+)
+
+
+@evaluate_app.command("forecast")
+def evaluate_forecast(
+    data: Annotated[
+        Path, typer.Option("--data", "-d", help="A folder of contract files (CSV/Parquet).")
+    ],
+    horizon: Annotated[
+        int, typer.Option("--horizon", "-H", help="Periods to forecast ahead.", min=1)
+    ],
+    test_from: Annotated[
+        str | None,
+        typer.Option(
+            "--test-from",
+            help="First day of the test for every series (default: each series' last "
+            "--horizon observations).",
+        ),
+    ] = None,
+    windows: Annotated[
+        int, typer.Option("--windows", help="Rolling origins, --horizon apart.", min=1)
+    ] = 1,
+    frequency: Annotated[
+        str | None,
+        typer.Option("--frequency", help="day or week (default: the data's natural one)."),
+    ] = None,
+    by_location: Annotated[
+        bool | None,
+        typer.Option(
+            "--by-location/--no-by-location",
+            help="A series per product and location (default: when several locations sell).",
+        ),
+    ] = None,
+    season: Annotated[
+        int | None,
+        typer.Option("--season", help="Season length in periods (default 7 days, 4 weeks).", min=1),
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="The shop's day, e.g. +08:00 (default UTC).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Backtest the demand forecasts on a folder of contract files.
+
+    Units sold per product (and location) are summed from the order lines at
+    the data's natural frequency (weekly when every order falls on one
+    weekday, else daily). Each series' last --horizon observations are the
+    test, or everything from --test-from on (fixed in the calendar, so others
+    can reproduce the split exactly); every model is fitted on what came
+    before and scored by WAPE, MASE, bias and the coverage of its 80% and 95%
+    intervals. Today's models are the baselines (naive, seasonal naive,
+    moving average).
+
+    [bold]Examples[/bold]
+
+      shopkeeper evaluate forecast --data dominicks/ --horizon 12
+      shopkeeper evaluate forecast --data exports/ --horizon 28 --test-from 2024-11-01 --json
+      shopkeeper evaluate forecast --data exports/ --horizon 7 --windows 4 --no-by-location
+    """
+    from shopkeeper.forecast import load_demand
+    from shopkeeper.forecast._backtest import backtest, baseline_models, default_season
+
+    with _errors(as_json):
+        start = None if test_from is None else parse_day(test_from, "--test-from").date()
+        with scratch_store(data) as store:
+            demand = load_demand(
+                store,
+                frequency=frequency,  # type: ignore[arg-type]
+                by_location=by_location,
+                timezone=timezone,
+            )
+        m = season or default_season(demand.frequency)
+        frame = demand.frame.rename(columns={"units": "y"})
+        result = backtest(
+            frame, baseline_models(m), horizon, test_from=start, windows=windows, season=1
+        )
+        payload: dict[str, Any] = {
+            "ok": True,
+            "data": str(data),
+            "frequency": demand.frequency,
+            "by_location": demand.by_location,
+            "timezone": demand.timezone,
+            "horizon": horizon,
+            "test_from": None if start is None else start.isoformat(),
+            "windows": result.windows,
+            "season": m,
+            "series": result.series,
+            "points": result.points,
+            "models": [
+                {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+                for row in result.table.to_dict(orient="records")
+            ],
+        }
+        if as_json:
+            _print_json(payload)
+            return
+        split = f"from {payload['test_from']}" if start else f"each series' last {horizon}"
+        console.print(
+            f"{result.series:,} series ({demand.frequency}ly"
+            f"{', per location' if demand.by_location else ''}), test: {split} "
+            f"({result.points:,} points, {result.windows} window(s))",
+            highlight=False,
+        )
+        grid = RichTable(title="Backtest (WAPE and MASE: lower is better)")
+        columns = [c for c in result.table.columns if c != "model"]
+        grid.add_column("model")
+        for c in columns:
+            grid.add_column(c.replace("_", " "), justify="right")
+        for row in result.table.itertuples(index=False):
+            values = row._asdict()
+            grid.add_row(str(values["model"]), *(f"{values[c]:.3f}" for c in columns))
+        console.print(grid)
