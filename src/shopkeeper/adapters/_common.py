@@ -89,12 +89,13 @@ def id_text(values: pd.Series | pd.Index) -> pd.Series:
     series = pd.Series(values)
     if pd.api.types.is_float_dtype(series):
         series = series.astype("Int64")
-    return series.astype("str")
+    # Missing stays missing (pandas 2 would write "nan" or "<NA>" as text).
+    return series.astype("str").mask(series.isna())
 
 
 def empty_ids(n: int) -> pd.Series:
     """A column of ``n`` missing identifiers (guests, aggregated sales)."""
-    return pd.Series(np.full(n, np.nan, dtype=object), dtype="str")
+    return id_text(pd.Series(np.full(n, np.nan, dtype=object)))
 
 
 def slug(names: pd.Series) -> pd.Series:
