@@ -56,14 +56,6 @@ def evaluate_forecast(
     timezone: Annotated[
         str | None, typer.Option("--timezone", help="The shop's day, e.g. +08:00 (default UTC).")
     ] = None,
-    models: Annotated[
-        str | None,
-        typer.Option(
-            "--models",
-            help="Comma-separated: naive, snaive, ma, ets, theta, arima, croston, tsb, adida "
-            "(default: all but arima, the slow one).",
-        ),
-    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Backtest the demand forecasts on a folder of contract files.
@@ -74,24 +66,17 @@ def evaluate_forecast(
     test, or everything from --test-from on (fixed in the calendar, so others
     can reproduce the split exactly); every model is fitted on what came
     before and scored by WAPE, MASE, bias and the coverage of its 80% and 95%
-    intervals. The models: the baselines (naive, seasonal naive, moving
-    average) and statsforecast's AutoETS, AutoTheta, AutoARIMA and, for
-    products that sell rarely, Croston, TSB and ADIDA.
+    intervals. Today's models are the baselines (naive, seasonal naive,
+    moving average).
 
     [bold]Examples[/bold]
 
       shopkeeper evaluate forecast --data dominicks/ --horizon 12
       shopkeeper evaluate forecast --data exports/ --horizon 28 --test-from 2024-11-01 --json
       shopkeeper evaluate forecast --data exports/ --horizon 7 --windows 4 --no-by-location
-      shopkeeper evaluate forecast --data exports/ -H 12 --models naive,ets,arima
     """
     from shopkeeper.forecast import load_demand
-    from shopkeeper.forecast._backtest import (
-        DEFAULT_MODELS,
-        backtest,
-        default_season,
-        models_by_name,
-    )
+    from shopkeeper.forecast._backtest import backtest, baseline_models, default_season
 
     with _errors(as_json):
         start = None if test_from is None else parse_day(test_from, "--test-from").date()
@@ -103,11 +88,10 @@ def evaluate_forecast(
                 timezone=timezone,
             )
         m = season or default_season(demand.frequency)
-        names = [n.strip() for n in models.split(",") if n.strip()] if models else DEFAULT_MODELS
         frame = demand.frame.rename(columns={"units": "y"})
-        # A week has no season short of a year; the baselines' four weeks are a rule only.
-        chosen = models_by_name(names, m, season or (7 if demand.frequency == "day" else 1))
-        result = backtest(frame, chosen, horizon, test_from=start, windows=windows, season=1)
+        result = backtest(
+            frame, baseline_models(m), horizon, test_from=start, windows=windows, season=1
+        )
         payload: dict[str, Any] = {
             "ok": True,
             "data": str(data),

@@ -157,67 +157,16 @@ def backtest(
     )
 
 
-def default_season(frequency: str) -> int:
-    """A week of days, or four weeks (roughly a month) of weeks."""
-    return 7 if frequency == "day" else 4
-
-
-# Short names for the command line: the baselines, then statsforecast's models.
-SHORT_NAMES = {
-    "ets": "AutoETS",
-    "theta": "AutoTheta",
-    "arima": "AutoARIMA",
-    "croston": "Croston",
-    "tsb": "TSB",
-    "adida": "ADIDA",
-}
-BASELINE_NAMES = ("naive", "snaive", "ma")
-DEFAULT_MODELS = ("naive", "snaive", "ma", "ets", "theta", "croston", "tsb", "adida")
-
-
-def models_by_name(
-    names: Sequence[str], season: int, model_season: int | None = None
-) -> list[tuple[str, Forecaster]]:
-    """Forecasters for short names (``naive``, ``snaive``, ``ma``, ``ets``, ``arima``, ...).
-
-    ``season`` is the baselines'; ``model_season`` the statistical models'
-    (default the same).
-    """
-    unknown = [n for n in names if n not in BASELINE_NAMES and n not in SHORT_NAMES]
-    if unknown:
-        known = ", ".join([*BASELINE_NAMES, *SHORT_NAMES])
-        raise ConfigError(f"unknown model(s) {', '.join(unknown)}: choose from {known}")
-    base = dict(zip(BASELINE_NAMES, baseline_models_all(season), strict=True))
-    m = season if model_season is None else model_season
-    return [base[n] if n in base else _statistical(SHORT_NAMES[n], m) for n in names]
-
-
-def _statistical(name: str, season: int) -> tuple[str, Forecaster]:
-    from shopkeeper.forecast._statistical import forecast_statistical
-
-    def run(train: pd.DataFrame, horizon: int, levels: tuple[float, ...]) -> pd.DataFrame:
-        return forecast_statistical(name, train, horizon, levels, season)
-
-    return name, run
-
-
-def baseline_models_all(season: int) -> list[tuple[str, Forecaster]]:
-    """Naive, seasonal naive and moving average, always all three (season 1: one step back)."""
-    from shopkeeper.forecast._baselines import (
-        Baseline,
-        forecast_baseline,
-        moving_average,
-        naive,
-        seasonal_naive,
-    )
+def baseline_models(season: int) -> list[tuple[str, Forecaster]]:
+    """The baselines of :mod:`._baselines` as forecasters."""
+    from shopkeeper.forecast._baselines import baselines, forecast_baseline
 
     def bind(model: Baseline) -> Forecaster:
         return lambda train, h, levels: forecast_baseline(model, train, h, levels)
 
-    window = max(season, 4)
-    rules = [
-        Baseline("naive", naive),
-        Baseline(f"seasonal naive ({season})", seasonal_naive(season)),
-        Baseline(f"moving average ({window})", moving_average(window)),
-    ]
-    return [(b.name, bind(b)) for b in rules]
+    return [(b.name, bind(b)) for b in baselines(season)]
+
+
+def default_season(frequency: str) -> int:
+    """A week of days, or four weeks (roughly a month) of weeks."""
+    return 7 if frequency == "day" else 4
