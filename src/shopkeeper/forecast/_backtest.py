@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -51,7 +51,6 @@ class Backtest:
     levels: tuple[float, ...]
     series: int
     points: int
-    notes: list[str] = field(default_factory=list)
 
 
 def split(

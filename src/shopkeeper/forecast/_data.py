@@ -120,10 +120,10 @@ def load_demand(
     lines["product_id"] = lines["product_id"].astype(str)
     lines["units"] = pd.to_numeric(lines["units"]).astype("float64")
     lines["unit_price"] = pd.to_numeric(lines["unit_price"]).astype("float64")
-    freq: Frequency = frequency or natural_frequency(lines["day"])
-    anchor = (
-        int(lines["day"].iloc[0].day_of_week) if natural_frequency(lines["day"]) == "week" else 0
-    )
+    natural = natural_frequency(lines["day"])
+    freq: Frequency = frequency or natural
+    # Weeks start on the one weekday of weekly data, else on Monday.
+    anchor = int(lines["day"].iloc[0].day_of_week) if natural == "week" else 0
     split = (lines["location_id"].nunique() > 1) if by_location is None else by_location
     if not split:
         lines["location_id"] = ONLINE
