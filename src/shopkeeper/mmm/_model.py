@@ -19,9 +19,10 @@ orders ``scale``.
 **Why orders first.** A day's sales are its orders times what each was
 worth, and the worth of single orders varies a lot: on the demo shop (414
 orders a day) the noise left on sales is 0.064 in logs against 0.048 on
-the order count, 1.8 times the variance the channels must be read through. The count is fitted first; then the
-order value per period, and one factor for what an order that advertising
-brought is worth against the others, are fitted on ``log(sales / orders)``
+the order count, 1.8 times the variance the channels must be read through.
+The count is fitted first; then the order value per period, and one
+factor for what an order that advertising brought is worth against the
+others, are fitted on ``log(sales / orders)``
 (the factor is read from the value moving with the share of ad-brought
 orders). A channel's sales are its orders at that worth. ``target="sales"``
 fits the sales themselves instead (the same model with ``scale`` the mean
