@@ -205,17 +205,26 @@ def _check_keys(valid: ValidTable, problems: Problems) -> None:
         problems.add_mask(valid.raw, dup, rule, label, values)
 
 
+# Stands for a missing column or value in a derived key. Not NUL: pandas 2 hashes a
+# string only up to its first NUL byte, so NUL placeholders made keys collide.
+_MISSING = "\x1e"
+
+
 def _derived_key(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    """A stable 16-hex-digit key per row, hashed from the identifying columns."""
+    """A stable 16-hex-digit key per row, hashed from the identifying columns.
+
+    The same row gets the same key under pandas 2 and 3 (SipHash of the UTF-8
+    text, as ``pd.util.hash_pandas_object`` computes it in both).
+    """
     parts = []
     for name in columns:
         if name not in frame.columns:
-            parts.append(pd.Series("\x00", index=frame.index, dtype="string"))
+            parts.append(pd.Series(_MISSING, index=frame.index, dtype="string"))
             continue
         col = frame[name]
         if pd.api.types.is_datetime64_any_dtype(col.dtype):
             col = col.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
-        parts.append(col.astype("string").fillna("\x00"))
+        parts.append(col.astype("string").fillna(_MISSING))
     joined = parts[0].str.cat(parts[1:], sep="\x1f") if len(parts) > 1 else parts[0]
     hashes = pd.util.hash_pandas_object(joined.astype(object), index=False).to_numpy()
     hexed = np.frombuffer(hashes.astype(">u8").tobytes().hex().encode(), dtype="S16")
