@@ -56,6 +56,16 @@ def evaluate_forecast(
     timezone: Annotated[
         str | None, typer.Option("--timezone", help="The shop's day, e.g. +08:00 (default UTC).")
     ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option(
+            "--models",
+            "-m",
+            help="Comma-separated short names: naive, snaive, ma, ets, ets-log, theta, "
+            "theta-log, arima, arima-log, croston, tsb, adida, lgbm, auto "
+            "(default: all but ets, theta and the slow arima).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Backtest the demand forecasts on a folder of contract files.
@@ -66,17 +76,23 @@ def evaluate_forecast(
     test, or everything from --test-from on (fixed in the calendar, so others
     can reproduce the split exactly); every model is fitted on what came
     before and scored by WAPE, MASE, bias and the coverage of its 80% and 95%
-    intervals. Today's models are the baselines (naive, seasonal naive,
-    moving average).
+    intervals. The models: the baselines (naive, seasonal naive, moving
+    average); statsforecast's AutoETS, AutoTheta and AutoARIMA (on units, or
+    -log: on log units) and, for products that sell rarely, Croston, TSB and
+    ADIDA; one LightGBM model across all series with prices, promotions and
+    the shop's festivals as known inputs (lgbm); and auto, which gives each
+    series the model that forecast it best in a backtest on its training part.
 
     [bold]Examples[/bold]
 
       shopkeeper evaluate forecast --data dominicks/ --horizon 12
       shopkeeper evaluate forecast --data exports/ --horizon 28 --test-from 2024-11-01 --json
       shopkeeper evaluate forecast --data exports/ --horizon 7 --windows 4 --no-by-location
+      shopkeeper evaluate forecast --data exports/ -H 12 --models naive,ets-log,lgbm
     """
     from shopkeeper.forecast import load_demand
-    from shopkeeper.forecast._backtest import backtest, baseline_models, default_season
+    from shopkeeper.forecast._backtest import backtest, default_season
+    from shopkeeper.forecast._models import DEFAULT_MODELS, models_by_name
 
     with _errors(as_json):
         start = None if test_from is None else parse_day(test_from, "--test-from").date()
@@ -88,10 +104,11 @@ def evaluate_forecast(
                 timezone=timezone,
             )
         m = season or default_season(demand.frequency)
+        names = [n.strip() for n in models.split(",") if n.strip()] if models else DEFAULT_MODELS
+        # Weeks have no season short of a year: the statistical models go without one.
+        chosen = models_by_name(names, m, season or (7 if demand.frequency == "day" else 1))
         frame = demand.frame.rename(columns={"units": "y"})
-        result = backtest(
-            frame, baseline_models(m), horizon, test_from=start, windows=windows, season=1
-        )
+        result = backtest(frame, chosen, horizon, test_from=start, windows=windows, season=1)
         payload: dict[str, Any] = {
             "ok": True,
             "data": str(data),
@@ -104,6 +121,7 @@ def evaluate_forecast(
             "season": m,
             "series": result.series,
             "points": result.points,
+            "skipped": result.skipped,
             "models": [
                 {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
                 for row in result.table.to_dict(orient="records")
@@ -128,3 +146,5 @@ def evaluate_forecast(
             values = row._asdict()
             grid.add_row(str(values["model"]), *(f"{values[c]:.3f}" for c in columns))
         console.print(grid)
+        for name, why in result.skipped.items():
+            console.print(f"[yellow]{name} left out:[/yellow] {why}", highlight=False)

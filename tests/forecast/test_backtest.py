@@ -28,7 +28,12 @@ def _frame(n: int = 40, series: int = 30, seed: int = 3) -> pd.DataFrame:
 
 def _models(season: int) -> list:
     return [
-        (b.name, lambda train, h, levels, b=b: forecast_baseline(b, train, h, levels))
+        (
+            b.name,
+            lambda train, future, levels, b=b: forecast_baseline(
+                b, train, int(future["step"].max()), levels
+            ),
+        )
         for b in baselines(season)
     ]
 

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from shopkeeper.errors import ConfigError
-from shopkeeper.forecast._baselines import Baseline
 from shopkeeper.forecast._metrics import bias, coverage, mase, mase_scales, wape
 
 _SEP = "\x1f"  # joins a window and a series into one key for the MASE scales
-# A forecaster: (train rows in order, horizon, levels) -> one row per series and step.
-Forecaster = Callable[[pd.DataFrame, int, tuple[float, ...]], pd.DataFrame]
+# A forecaster: (train rows in order; the rows to forecast, without ``y``: ``series``,
+# ``step``, ``period`` and the known inputs; levels) -> one row per series and step.
+Forecaster = Callable[[pd.DataFrame, pd.DataFrame, tuple[float, ...]], pd.DataFrame]
 
 
 @dataclass
@@ -51,6 +51,7 @@ class Backtest:
     levels: tuple[float, ...]
     series: int
     points: int
+    skipped: dict[str, str]  # model -> why it could not run on this data
 
 
 def split(
@@ -107,17 +108,32 @@ def backtest(
     levels: tuple[float, ...] = (0.8, 0.95),
     season: int = 1,
 ) -> Backtest:
-    """Fit every model on each window's training part, forecast, and score the test part."""
+    """Fit every model on each window's training part, forecast, and score the test part.
+
+    A model that cannot run on the data (it raises ConfigError: too little
+    history, say) is left out of the table with its reason in ``skipped``;
+    when no model can run, the first one's error is raised.
+    """
     parts = split(frame, horizon, test_from=test_from, windows=windows)
-    scored = []
+    scored: list[pd.DataFrame] = []
     seconds = {name: 0.0 for name, _ in models}
+    skipped: dict[str, str] = {}
     scales = []
     for w, part in enumerate(parts):
         scale = mase_scales(part.train.rename(columns={"period": "ds"}), season)
         scales.append(scale.rename(lambda s, w=w: f"{w}{_SEP}{s}"))
         for name, model in models:
+            if name in skipped:
+                continue
             started = time.perf_counter()
-            out = model(part.train, horizon, levels)
+            try:
+                out = model(part.train, part.test.drop(columns="y"), levels)
+            except ConfigError as exc:
+                if len(skipped) == len(models) - 1:
+                    raise
+                skipped[name] = str(exc)
+                scored = [f for f in scored if f["model"].iloc[0] != name]
+                continue
             seconds[name] += time.perf_counter() - started
             joined = part.test[["series", "period", "step", "y"]].merge(
                 out, on=["series", "step"], how="left"
@@ -129,7 +145,8 @@ def backtest(
     forecasts = pd.concat(scored, ignore_index=True)
     all_scales = pd.concat(scales)
     rows = []
-    for name, _ in models:
+    ran = [(name, model) for name, model in models if name not in skipped]
+    for name, _ in ran:
         f = forecasts[forecasts["model"] == name]
         key = f["window"].astype(str) + _SEP + f["series"].astype(str)
         row = {
@@ -144,7 +161,7 @@ def backtest(
                 row[f"coverage_{tag}"] = coverage(f["y"], f[f"lo-{tag}"], f[f"hi-{tag}"])
         row["seconds"] = seconds[name]
         rows.append(row)
-    test_rows = forecasts[forecasts["model"] == models[0][0]]
+    test_rows = forecasts[forecasts["model"] == ran[0][0]]
     return Backtest(
         table=pd.DataFrame(rows),
         forecasts=forecasts,
@@ -153,17 +170,8 @@ def backtest(
         levels=levels,
         series=int(test_rows["series"].nunique()),
         points=len(test_rows),
+        skipped=skipped,
     )
-
-
-def baseline_models(season: int) -> list[tuple[str, Forecaster]]:
-    """The baselines of :mod:`._baselines` as forecasters."""
-    from shopkeeper.forecast._baselines import baselines, forecast_baseline
-
-    def bind(model: Baseline) -> Forecaster:
-        return lambda train, h, levels: forecast_baseline(model, train, h, levels)
-
-    return [(b.name, bind(b)) for b in baselines(season)]
 
 
 def default_season(frequency: str) -> int:
