@@ -828,7 +828,9 @@ from shopkeeper import (  # noqa: E402, F401
     _cli_basket,
     _cli_customers,
     _cli_forecast,
+    _cli_inventory,
     _cli_mmm,
+    _cli_orders,
     _cli_recommend,
 )
 

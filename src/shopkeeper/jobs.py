@@ -108,7 +108,10 @@ def _import_capabilities() -> None:
     import shopkeeper.basket._analysis
     import shopkeeper.customers._train
     import shopkeeper.figures
+    import shopkeeper.forecast._analysis
+    import shopkeeper.inventory._analysis
     import shopkeeper.mmm._analysis
+    import shopkeeper.orders._train
     import shopkeeper.recommend._train  # noqa: F401
 
 

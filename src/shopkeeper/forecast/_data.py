@@ -213,3 +213,27 @@ def fill_prices(frame: pd.DataFrame) -> pd.Series:
     """Each series' price, the last known one carried forward (then the first one back)."""
     by = frame.groupby("series", sort=False)["price"]
     return by.ffill().fillna(by.bfill())
+
+
+def future_frame(store: Store, demand: Demand, horizon: int) -> pd.DataFrame:
+    """The rows to forecast: each series' next ``horizon`` periods with their known inputs.
+
+    Columns: ``series``, ``product_id``, ``location_id``, ``step`` (1..horizon),
+    ``period``, ``price`` (the series' last price, carried forward) and the
+    promotion flags of the promotions the store has scheduled for those periods.
+    """
+    if horizon < 1:
+        raise ConfigError(f"the horizon must be 1 or more periods, got {horizon}")
+    frame = demand.frame.assign(price=fill_prices(demand.frame))
+    last = frame.groupby("series", sort=False).tail(1)
+    step = pd.Timedelta(days=1 if demand.frequency == "day" else 7)
+    rows = last.loc[last.index.repeat(horizon), ["series", "product_id", "location_id"]].copy()
+    rows["step"] = np.tile(np.arange(1, horizon + 1), len(last))
+    rows["period"] = np.repeat(last["period"].to_numpy(), horizon) + rows["step"].to_numpy() * step
+    rows["price"] = np.repeat(last["price"].to_numpy(), horizon)
+    anchor = int(pd.Timestamp(frame["period"].iloc[0]).day_of_week)
+    tz = parse_timezone(demand.timezone)
+    rows = _with_promotions(
+        store, rows.reset_index(drop=True), tz, demand.frequency, anchor, demand.by_location
+    )
+    return rows

@@ -2,7 +2,7 @@
 
 ``router`` holds the pages (``/``, ``/login``, ``/logout``, ``/overview``,
 ``/products``, ``/customers``, ``/customer-value``, ``/recommendations``,
-``/baskets``, ``/marketing``, ``/data-quality``, ``/jobs``) and the Plotly script;
+``/baskets``, ``/marketing``, ``/stock``, ``/data-quality``, ``/jobs``) and the Plotly script;
 ``STATIC_DIR`` is the folder the app serves at ``/static``. Pages need a user logged in with an API
 key (kept as its key id in the signed session cookie); labels come in English
 or Chinese (``?lang=en|zh``, remembered in the ``lang`` cookie).
@@ -13,6 +13,7 @@ from shopkeeper.service.dashboard import (
     _customers_value,  # noqa: F401  (adds /customer-value)
     _mmm,  # noqa: F401  (adds /marketing)
     _recommend,  # noqa: F401  (adds /recommendations)
+    _stock,  # noqa: F401  (adds /stock)
 )
 from shopkeeper.service.dashboard._pages import PLOTLY_PATH, STATIC_DIR, TEMPLATE_DIR, router
 

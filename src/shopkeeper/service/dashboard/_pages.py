@@ -81,6 +81,12 @@ NAV = (
         "M3 10v4h3l6 4V6L6 10zM16 9a3.5 3.5 0 0 1 0 6M19 6a7.5 7.5 0 0 1 0 12",
     ),
     (
+        "stock",
+        "/stock",
+        "nav.stock",
+        "M3 7l9-4 9 4v10l-9 4-9-4zM3 7l9 4 9-4M12 11v10",
+    ),
+    (
         "data_quality",
         "/data-quality",
         "nav.data_quality",
