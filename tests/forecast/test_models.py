@@ -85,6 +85,10 @@ def test_the_global_model_refuses_too_little_history_and_unknown_series() -> Non
     stranger = window.test.drop(columns="y").assign(series="nobody")
     with pytest.raises(ConfigError, match="nobody has no history"):
         forecast_global(window.train, stranger, ())
+    # Rows ahead without an input the history has would read it as missing: refused.
+    blind = window.test.drop(columns=["y", "product_id"])
+    with pytest.raises(ConfigError, match="lack the known input.s. product_id"):
+        forecast_global(window.train, blind, ())
 
 
 def test_selection_gives_each_series_the_model_that_suits_it() -> None:

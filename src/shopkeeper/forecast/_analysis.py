@@ -104,8 +104,15 @@ class ForecastAnalysis:
 
     def summary(self) -> pd.DataFrame:
         """One row per series: units forecast over the horizon, recent units, title."""
-        ahead = self.forecasts.groupby(["series", "product_id", "location_id"], as_index=False)
-        table = ahead.agg(forecast=("yhat", "sum"), low=("lo-80", "sum"), high=("hi-80", "sum"))
+        rows = self.forecasts
+        if "lo-80" not in rows:  # a model without intervals (Croston on short series, say)
+            rows = rows.assign(**{"lo-80": np.nan, "hi-80": np.nan})
+        ahead = rows.groupby(["series", "product_id", "location_id"], as_index=False)
+        table = ahead.agg(
+            forecast=("yhat", "sum"),
+            low=("lo-80", lambda v: v.sum(min_count=1)),
+            high=("hi-80", lambda v: v.sum(min_count=1)),
+        )
         recent = self.history.groupby("series")["units"].apply(
             lambda u: float(u.tail(self.horizon).sum())
         )
@@ -166,7 +173,8 @@ def analyse(
     season = default_season(demand.frequency)
     model_season = 7 if demand.frequency == "day" else 1
     frame = demand.frame.rename(columns={"units": "y"})
-    models = [(model_label(n, season), forecaster(n, season, model_season)) for n in names]
+    short = {model_label(n, season): n for n in names}
+    models = [(label, forecaster(n, season, model_season)) for label, n in short.items()]
     report(0.15, f"backtesting {len(models)} models on {demand.frame['series'].nunique()} series")
     result = backtest(frame, models, horizon, levels=LEVELS, season=1)
     table = result.table
@@ -175,13 +183,13 @@ def analyse(
     else:
         label = model_label(cfg.model, season)
         if label not in set(table["model"]):
-            raise ConfigError(f"forecast model {cfg.model} could not run: {result.skipped}")
-    short = next(n for n in NAMES if model_label(n, season) == label)
+            raise ConfigError(
+                f"forecast model {cfg.model} is not among the candidates ({cfg.models}) "
+                f"or could not run: {result.skipped or 'not a candidate'}"
+            )
     report(0.7, f"forecasting {horizon} periods ahead with {label}")
     future = future_frame(store, demand, horizon)
-    out = forecaster(short, season, model_season)(
-        frame, future.drop(columns=["product_id"]), LEVELS
-    )
+    out = forecaster(short[label], season, model_season)(frame, future, LEVELS)
     ahead = future[["series", "product_id", "location_id", "step", "period"]].merge(
         out, on=["series", "step"], how="left"
     )

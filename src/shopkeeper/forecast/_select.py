@@ -100,7 +100,7 @@ def forecast_selected(
         z = np.log1p(result["yhat"].to_numpy(dtype=float))
         scale = scales.reindex(result["series"]).to_numpy()
         for level in levels:
-            lo, hi = _bounds(residuals, result["step"].to_numpy(), level)
+            lo, hi = _bounds(residuals, level)
             tag = round(level * 100)
             result[f"lo-{tag}"] = np.maximum(np.expm1(z + lo * scale), 0.0)
             result[f"hi-{tag}"] = np.maximum(np.expm1(z + hi * scale), 0.0)

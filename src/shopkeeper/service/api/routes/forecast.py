@@ -120,10 +120,12 @@ def summary_view(served: ServedForecast, *, limit: int = 50) -> dict[str, Any]:
 
 def product_view(served: ServedForecast, product_id: str) -> dict[str, Any]:
     """One product's series: recent actuals, backtest forecasts against them, the forecast."""
+    from shopkeeper.errors import ConfigError
+
     r = served.result
     try:
         names = r.series_of(product_id)
-    except Exception as exc:
+    except ConfigError as exc:
         raise ApiError(404, str(exc)) from exc
     series = []
     for name in names:
