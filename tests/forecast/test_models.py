@@ -87,7 +87,7 @@ def test_the_global_model_refuses_too_little_history_and_unknown_series() -> Non
         forecast_global(window.train, stranger, ())
     # Rows ahead without an input the history has would read it as missing: refused.
     blind = window.test.drop(columns=["y", "product_id"])
-    with pytest.raises(ConfigError, match="lack the known input.s. product_id"):
+    with pytest.raises(ConfigError, match=r"lack the known input\(s\) product_id"):
         forecast_global(window.train, blind, ())
 
 
