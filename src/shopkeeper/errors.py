@@ -27,6 +27,10 @@ class NotFoundError(ShopkeeperError):
     """Something asked for by id does not exist (a product, a customer, a model)."""
 
 
+class ConflictError(ShopkeeperError):
+    """A request contradicts what is stored (an outcome posted twice, a name taken)."""
+
+
 class StoreError(ShopkeeperError):
     """The store cannot be opened, created or read."""
 

@@ -24,7 +24,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shopkeeper.errors import ConfigError, ContractError, NotFoundError, StoreError
+from shopkeeper.errors import (
+    ConfigError,
+    ConflictError,
+    ContractError,
+    NotFoundError,
+    StoreError,
+)
 
 log = logging.getLogger("shopkeeper.service")
 
@@ -133,6 +139,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:
         return error_response(request, 404, str(exc))
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
+        return error_response(request, 409, str(exc))
 
     @app.exception_handler(StoreError)
     async def _store(request: Request, exc: StoreError) -> JSONResponse:

@@ -132,7 +132,73 @@ def build_metadata() -> MetaData:
         Column("tables", Text(), nullable=False),  # JSON: {"orders": 1234, ...}
         Column("rows", BigInteger(), nullable=False),
     )
+    _decision_tables(metadata)
     return metadata
+
+
+def _decision_tables(metadata: MetaData) -> None:
+    """The decision log and the learning policies (``shopkeeper.decide``).
+
+    A decision row holds everything off-policy evaluation needs later: the
+    context, the action, the probability the policy gave it, the policy and
+    its version, and (once posted) the outcome. A slate is one row per
+    position sharing a ``request_id``. A policy's state is kept current in
+    ``policies`` and every version is kept in ``policy_versions``.
+    """
+    Table(
+        "policies",
+        metadata,
+        Column("policy_id", String(100), primary_key=True),
+        Column("purpose", String(10), nullable=False),  # price, slot
+        Column("kind", String(40), nullable=False),
+        Column("status", String(10), nullable=False),  # running, stopped
+        Column("version", Integer(), nullable=False),
+        Column("config", Text(), nullable=False),  # JSON: actions, guardrails, reward
+        Column("state", Text(), nullable=False),  # JSON: Policy.state()
+        Column("decisions", BigInteger(), nullable=False),
+        Column("outcomes", BigInteger(), nullable=False),
+        Column("reward_sum", Double(), nullable=False),
+        Column("created_at", DateTime(), nullable=False),
+        Column("updated_at", DateTime(), nullable=False),
+        Column("stopped_at", DateTime()),
+    )
+    Table(
+        "policy_versions",
+        metadata,
+        Column("policy_id", String(100), primary_key=True),
+        Column("version", Integer(), primary_key=True),
+        Column("state", Text(), nullable=False),
+        Column("reason", String(20), nullable=False),  # created, outcomes, reset
+        Column("created_at", DateTime(), nullable=False),
+    )
+    decisions = Table(
+        "decisions",
+        metadata,
+        Column("decision_id", String(40), primary_key=True),
+        Column("request_id", String(40), nullable=False),
+        Column("policy_id", String(100), nullable=False),
+        Column("policy_version", Integer(), nullable=False),
+        Column("purpose", String(10), nullable=False),
+        Column("decided_at", DateTime(), nullable=False),
+        Column("customer_id", String(200)),
+        Column("product_id", String(200)),
+        Column("slot", String(200)),
+        Column("position", Integer(), nullable=False),
+        Column("action", String(200), nullable=False),
+        Column("action_index", Integer(), nullable=False),
+        Column("n_actions", Integer(), nullable=False),
+        Column("probability", Double(), nullable=False),
+        Column("context", Text(), nullable=False),  # JSON object of named features
+        Column("outcome_at", DateTime()),
+        Column("click", Boolean()),
+        Column("purchase", Boolean()),
+        Column("quantity", Double()),
+        Column("revenue", Double()),
+        Column("margin", Double()),
+        Column("reward", Double()),
+    )
+    Index("ix_decisions_policy", decisions.c.policy_id, decisions.c.decided_at)
+    Index("ix_decisions_request", decisions.c.request_id)
 
 
 METADATA = build_metadata()
