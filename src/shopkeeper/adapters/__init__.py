@@ -43,6 +43,7 @@ from shopkeeper.adapters._dominicks import convert_dominicks
 from shopkeeper.adapters._groceries import convert_groceries
 from shopkeeper.adapters._instacart import convert_instacart
 from shopkeeper.adapters._movielens import convert_movielens
+from shopkeeper.adapters._open_bandit import open_bandit_file, read_open_bandit  # noqa: F401
 from shopkeeper.errors import ConfigError
 
 __all__ = ["ADAPTERS", "ENV_VAR", "Adapter", "convert", "default_source", "shared_data_dirs"]
