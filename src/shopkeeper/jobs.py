@@ -112,6 +112,7 @@ def _import_capabilities() -> None:
     import shopkeeper.inventory._analysis
     import shopkeeper.mmm._analysis
     import shopkeeper.orders._train
+    import shopkeeper.pricing._analysis
     import shopkeeper.recommend._train  # noqa: F401
 
 
