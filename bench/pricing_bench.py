@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import platform
+import sys
 import tempfile
 import time
 import warnings
@@ -275,8 +277,20 @@ def demo_regret(work: Path) -> dict[str, Any]:
     }
 
 
-def _fmt(frame: pd.DataFrame, digits: int = 3) -> str:
-    return frame.round(digits).to_markdown(index=False)
+def _cell(value: Any, digits: int) -> str:
+    if isinstance(value, float | np.floating):
+        return "" if not np.isfinite(value) else f"{value:.{digits}f}"
+    return "" if value is None else str(value)
+
+
+def _fmt(frame: pd.DataFrame, digits: int = 3, index: bool = False) -> str:
+    """A markdown table (written here: pandas' to_markdown needs tabulate)."""
+    table = frame.reset_index() if index else frame
+    heads = [str(c) for c in table.columns]
+    lines = ["| " + " | ".join(heads) + " |", "|" + "|".join("---" for _ in heads) + "|"]
+    for row in table.itertuples(index=False):
+        lines.append("| " + " | ".join(_cell(v, digits) for v in row) + " |")
+    return "\n".join(lines)
 
 
 def report(oj: dict[str, Any], demo: dict[str, Any]) -> str:
@@ -327,7 +341,7 @@ def report(oj: dict[str, Any], demo: dict[str, Any]) -> str:
         "",
         "### Cross-price matrix (rows: units of; columns: price of)",
         "",
-        oj["cross"].round(2).to_markdown(),
+        _fmt(oj["cross"], 2, index=True),
         "",
         "### Promotion effects (lift = exp(coef) - 1)",
         "",
@@ -438,11 +452,20 @@ def report(oj: dict[str, Any], demo: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+CACHE = Path(__file__).resolve().parent / ".work" / "pricing-results.pkl"
+
+
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        oj = dominicks(work)
-        demo = demo_regret(work)
+    # The figures take minutes; keep them so that --report-only rewrites the file.
+    if "--report-only" in sys.argv and CACHE.exists():
+        oj, demo = pickle.loads(CACHE.read_bytes())
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            oj = dominicks(work)
+            demo = demo_regret(work)
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        CACHE.write_bytes(pickle.dumps((oj, demo)))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "pricing.md").write_text(report(oj, demo))
     print((OUT / "pricing.md").read_text())
