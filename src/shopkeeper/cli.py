@@ -827,10 +827,13 @@ app.add_typer(evaluate_app, name="evaluate")
 from shopkeeper import (  # noqa: E402, F401
     _cli_basket,
     _cli_customers,
+    _cli_decide,
     _cli_forecast,
     _cli_inventory,
     _cli_mmm,
+    _cli_ope,
     _cli_orders,
+    _cli_pricing,
     _cli_recommend,
 )
 

@@ -264,3 +264,33 @@ def test_products_without_a_cost_cannot_be_priced(store: Store, tmp_path: Path) 
     load_folder(write_shop(tmp_path / "shop", products=products), store)
     with pytest.raises(ConfigError, match="needs both a price and a cost"):
         start_price_policy(store, "P2")
+
+
+def test_the_learned_value_is_estimated_off_policy_from_the_log(shop: Store) -> None:
+    rails = PriceGuardrails(max_change_per_day=None, exploration_share=0.6)
+    record = start_price_policy(shop, "P1", points=5, guardrails=rails)
+    prices = np.asarray(record.config["prices"])
+    chance = np.linspace(0.6, 0.2, len(prices))  # dearer sells less often
+    worth = chance * (prices - 21.5)
+    rng = np.random.default_rng(8)
+    for _ in range(12):
+        batch = [decide_price(shop, "P1", rng=rng, at=DAY) for _ in range(50)]
+        bought = [
+            bool(rng.random() < chance[int(np.flatnonzero(prices == d["price"])[0])]) for d in batch
+        ]
+        record_outcomes(
+            shop,
+            [
+                {"decision_id": d["decision_id"], "purchase": b}
+                for d, b in zip(batch, bought, strict=True)
+            ],
+        )
+    report = policy_report(shop, get_policy(shop, "price:P1"), learned=True)
+    learned = report["learned_value"]
+    assert learned["n"] == 600 and learned["target"] == "best"
+    best = report["actions"][int(np.argmax([a["estimate"] for a in report["actions"]]))]
+    assert learned["action"] in {a["action"] for a in report["actions"] if a["outcomes"]}
+    truth = worth[record.actions.index(learned["action"])]
+    assert learned["low"] <= truth <= learned["high"]
+    assert learned["low"] < learned["value"] < learned["high"]
+    assert best["outcomes"] > 0

@@ -17,10 +17,12 @@ import numpy as np
 from sqlalchemy import func, select
 
 from shopkeeper.decide._book import PolicyRecord
+from shopkeeper.decide._log import ope_log
 from shopkeeper.store import METADATA, Store
 
 DECISIONS = METADATA.tables["decisions"]
 Z95 = 1.959963984540054
+OPE_ROUNDS = 50_000  # the most recent settled decisions an off-policy estimate reads
 
 
 def action_table(store: Store, record: PolicyRecord) -> list[dict[str, Any]]:
@@ -71,10 +73,66 @@ def logged_value(store: Store, policy_id: str) -> dict[str, Any]:
     return {"n": len(rewards), "value": mean, "low": mean - half, "high": mean + half}
 
 
-def policy_report(store: Store, record: PolicyRecord) -> dict[str, Any]:
-    """The policy's summary, its actions and its logged value."""
+def learned_value(
+    store: Store, record: PolicyRecord, *, max_rounds: int = OPE_ROUNDS, n_bootstrap: int = 200
+) -> dict[str, Any]:
+    """The value of what the policy would do now, estimated off-policy from its log.
+
+    For a price policy that is showing its best tried price to everyone; for
+    a slot policy, its current chances per position. Self-normalised IPW over
+    the last ``max_rounds`` settled decisions, with a bootstrap interval.
+    Contextual policies' chances depend on each context: export the log and
+    use ``shopkeeper ope`` for them.
+    """
+    from shopkeeper.ope import LoggedFeedback, evaluate_policy
+
+    none: dict[str, Any] = {"n": 0, "value": None, "low": None, "high": None}
+    if record.config.get("features"):
+        return {**none, "note": "contextual: use shopkeeper ope on the exported log"}
+    frame = ope_log(store, record.policy_id).tail(max_rounds)
+    if frame.empty:
+        return none
+    policy = record.policy()
+    n_actions = len(record.actions)
+    positions = int(record.config.get("positions", 1))
+    if record.purpose == "price":
+        counts = np.asarray(getattr(policy, "counts", np.ones(n_actions)))
+        means = np.where(counts > 0, policy.means(None), -np.inf)
+        table = np.zeros((n_actions, 1))
+        table[int(np.argmax(means)), 0] = 1.0
+        target, action = "best", record.actions[int(np.argmax(means))]
+    else:
+        table = policy.probabilities(None, positions)
+        target, action = "current", None
+    feedback = LoggedFeedback(
+        action=frame["action"].to_numpy(dtype=np.int64),
+        position=frame["position"].to_numpy(dtype=np.int64),
+        reward=frame["reward"].to_numpy(dtype=float),
+        propensity=frame["propensity"].to_numpy(dtype=float),
+        n_actions=n_actions,
+        n_positions=table.shape[1],
+    )
+    dist = np.broadcast_to(table, (len(frame), *table.shape))
+    result = evaluate_policy(feedback, dist, estimators=("snipw",), n_bootstrap=n_bootstrap)
+    found = result.get("snipw")
     return {
+        "n": len(frame),
+        "value": found.value,
+        "low": found.lower,
+        "high": found.upper,
+        "estimator": "snipw",
+        "target": target,  # best: the best tried price for everyone; current: its chances now
+        "action": action,
+    }
+
+
+def policy_report(store: Store, record: PolicyRecord, *, learned: bool = False) -> dict[str, Any]:
+    """The policy's summary, its actions, its logged value (and, asked, its learned value)."""
+    report = {
         **record.summary(),
         "actions": action_table(store, record),
         "logged_value": logged_value(store, record.policy_id),
     }
+    if learned:
+        report["learned_value"] = learned_value(store, record)
+    return report

@@ -87,6 +87,12 @@ NAV = (
         "M3 7l9-4 9 4v10l-9 4-9-4zM3 7l9 4 9-4M12 11v10",
     ),
     (
+        "pricing",
+        "/pricing",
+        "nav.pricing",
+        "M3 12l9-9h9v9l-9 9zM16 8h.01",
+    ),
+    (
         "data_quality",
         "/data-quality",
         "nav.data_quality",

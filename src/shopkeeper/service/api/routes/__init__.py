@@ -4,6 +4,7 @@ from shopkeeper.service.api.routes import (
     basket,
     customer_analytics,
     customers,
+    decide,
     delivery,
     events,
     figures,
@@ -14,6 +15,7 @@ from shopkeeper.service.api.routes import (
     keys,
     mmm,
     orders,
+    pricing,
     products,
     recommend,
 )
@@ -33,6 +35,8 @@ ROUTERS = [
     mmm.router,
     forecast.router,
     inventory.router,
+    decide.router,
+    pricing.router,
     jobs.router,
     keys.router,
 ]
