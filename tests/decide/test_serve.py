@@ -25,7 +25,7 @@ from shopkeeper.decide import (
     start_slot_policy,
     stop_policy,
 )
-from shopkeeper.errors import ConfigError, ConflictError, NotFoundError
+from shopkeeper.errors import ConfigError, ConflictError, NotFoundError, StoreError
 from shopkeeper.ingest import load_folder
 from shopkeeper.store import Store
 from tests.ingest.shop_files import PRODUCTS, write_shop
@@ -294,3 +294,30 @@ def test_the_learned_value_is_estimated_off_policy_from_the_log(shop: Store) -> 
     assert learned["low"] <= truth <= learned["high"]
     assert learned["low"] < learned["value"] < learned["high"]
     assert best["outcomes"] > 0
+
+
+def test_outcomes_posted_at_once_lose_no_update(shop: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    start_slot_policy(shop, "race", ["P1", "P2", "P3"])
+    rng = np.random.default_rng(9)
+    served = [decide_slot(shop, "race", rng=rng, at=DAY)["items"][0] for _ in range(40)]
+    batches = [served[i : i + 5] for i in range(0, 40, 5)]
+
+    def post(batch: list[dict]) -> None:
+        for attempt in range(20):
+            try:
+                record_outcomes(
+                    shop, [{"decision_id": d["decision_id"], "click": True} for d in batch]
+                )
+                return
+            except StoreError:  # the store asks a writer to try again when busy
+                if attempt == 19:
+                    raise
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(post, batches))
+    record = get_policy(shop, "slot:race")
+    assert record.outcomes == 40 and record.version == 1 + len(batches)
+    assert sum(record.state["counts"]) == 40
+    assert [v["version"] for v in policy_versions(shop, "slot:race")] == list(range(1, 10))
