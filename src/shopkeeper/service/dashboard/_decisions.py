@@ -181,7 +181,8 @@ def _pricing_context(request: Request, t: Translate) -> dict[str, Any]:
 
 
 def _best(report: Mapping[str, Any]) -> str | None:
-    known = [a for a in report["actions"] if a["estimate"] is not None]
+    # Among actions with outcomes: an untried action's estimate is only its prior.
+    known = [a for a in report["actions"] if a["estimate"] is not None and a["outcomes"]]
     return max(known, key=lambda a: a["estimate"])["action"] if known else None
 
 
