@@ -44,6 +44,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
+import pickle
 import platform
 import subprocess
 import sys
@@ -66,6 +67,7 @@ from shopkeeper.ope import (
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
+CACHE = HERE / ".work" / "ope-results.pkl"
 VENV = HERE / ".work" / "obp-venv"
 CAMPAIGNS = ("all", "men", "women")
 ORDER = ("ipw", "snipw", "dm", "dr", "switch-dr", "dros")
@@ -290,6 +292,12 @@ def _widened(row: dict[str, Any], se: float) -> tuple[float, float]:
     return est - float(np.hypot(est - lo, g)), est + float(np.hypot(hi - est, g))
 
 
+def _widened_plain(row: dict[str, Any], se: float) -> tuple[float, float]:
+    """The interval with 1.96·SE_gt added to each side (the looser, literal reading)."""
+    g = 1.96 * se
+    return row["lower"] - g, row["upper"] + g
+
+
 def _param(row: dict[str, Any]) -> str:
     p = row.get("param")
     if row["estimator"] not in ("switch-dr", "dros"):
@@ -387,6 +395,7 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     ]
     errors: dict[str, list[float]] = {}
     covers: dict[str, list[bool]] = {}
+    plain_covers: dict[str, list[bool]] = {}
     diffs: dict[str, float] = {}
     for res in results:
         obp_est = res["obp"].get("estimates", {})
@@ -397,6 +406,8 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             lo, hi = _widened(row, res["gt_se"])
             ok = lo <= res["gt"] <= hi
             covers.setdefault(key, []).append(ok)
+            lo2, hi2 = _widened_plain(row, res["gt_se"])
+            plain_covers.setdefault(key, []).append(lo2 <= res["gt"] <= hi2)
             theirs = obp_est.get(key)
             diff = "" if theirs is None else f"{abs(theirs - row['estimate']):.1e}"
             if theirs is not None:
@@ -411,19 +422,23 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "",
         "## Mean relative error and coverage over the three campaigns",
         "",
-        "| estimator | all | men | women | mean | widened interval covers | max abs. diff to obp |",
-        "|---|---|---|---|---|---|---|",
+        "| estimator | all | men | women | mean | widened interval covers | "
+        "covers, ± 1.96·SE_gt added | max abs. diff to obp |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for key, errs in errors.items():
-        cov = covers[key]
+        cov, cov2 = covers[key], plain_covers[key]
         d = f"{diffs[key]:.1e}" if key in diffs else "–"
         lines.append(
             f"| {key} | {' | '.join(f'{e:.3f}' for e in errs)} | {np.mean(errs):.3f} | "
-            f"{sum(cov)}/{len(cov)} | {d} |"
+            f"{sum(cov)}/{len(cov)} | {sum(cov2)}/{len(cov2)} | {d} |"
         )
     rec = f"{RECOMMENDED}[logistic-pooled]"
     rec_err = float(np.mean(errors[rec]))
-    every = all(all(c) for k, c in covers.items() if not k.startswith("dm (model fixed)"))
+    fixed = "dm (model fixed)"
+    every = all(all(c) for k, c in covers.items() if not k.startswith(fixed))
+    every_plain = all(all(c) for k, c in plain_covers.items() if not k.startswith(fixed))
+    plain_misses = [k for k, c in plain_covers.items() if not all(c)]
     lines += [
         "",
         "## Targets",
@@ -431,6 +446,10 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         f"- (a) every estimate's widened interval covers the observed value on every "
         f"campaign (model-based intervals refitted): **{'met' if every else 'not met'}** "
         f"({', '.join(k for k, c in covers.items() if not all(c)) or 'no miss'} miss).",
+        f"- (a), read literally (each side widened by 1.96·SE_gt, a looser rule than the "
+        f"combined variances above): **{'met' if every_plain else 'not met'}** "
+        f"({', '.join(plain_misses) or 'no'} miss; the fixed-model DM interval, obp's, is "
+        "shown for contrast and is not one shopkeeper reports).",
         f"- (b) the recommended estimator ({rec}) has mean relative error "
         f"{rec_err:.3f} against the bound 0.23: **{'met' if rec_err < 0.23 else 'not met'}**.",
         "",
@@ -514,12 +533,22 @@ def main() -> None:
     parser.add_argument("--boot-gbm", type=int, default=20, help="refit resamples (slow)")
     parser.add_argument("--campaigns", default=",".join(CAMPAIGNS))
     parser.add_argument("--semi-reps", type=int, default=20, help="semi-synthetic draws (0: none)")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the results from the last run"
+    )
     args = parser.parse_args()
     start = time.perf_counter()
 
     def log(line: str) -> None:
         print(f"[{time.perf_counter() - start:6.0f} s] {line}", flush=True)
 
+    if args.report_only and CACHE.exists():
+        # The figures take a quarter of an hour; --report-only rewrites the file from them.
+        results, meta = pickle.loads(CACHE.read_bytes())
+        text = render(results, meta)
+        (RESULTS / "ope.md").write_text(text)
+        print(text)
+        return
     python = obp_python(log)
     campaigns = args.campaigns.split(",")
     sims = {c: semi_synthetic(c, args.semi_reps, log) for c in campaigns} if args.semi_reps else {}
@@ -535,6 +564,8 @@ def main() -> None:
         "semi_synthetic": sims,
         "semi_reps": args.semi_reps,
     }
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    CACHE.write_bytes(pickle.dumps((results, meta)))
     RESULTS.mkdir(exist_ok=True)
     text = render(results, meta)
     (RESULTS / "ope.md").write_text(text)
