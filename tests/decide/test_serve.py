@@ -74,9 +74,12 @@ def test_decisions_are_logged_with_the_probability_they_were_drawn_with(shop: St
     log = read_decisions(shop, "price:P1")
     assert len(log) == 400 and log["decision_id"].is_unique
     assert (log["policy_version"] == 1).all() and (log["purpose"] == "price").all()
-    # Day one: every price within 10% of the catalogue price, most of them it.
-    assert all(abs(p - 39.9) <= 0.1 * 39.9 + 0.005 for p in shown)
-    nearest = min(set(shown), key=lambda p: abs(p - 39.9))
+    # Day one: most visitors see the catalogue price (nothing is known yet); the
+    # exploring share may see any price of the grid.
+    grid = get_policy(shop, "price:P1").config["prices"]
+    assert set(shown) <= set(grid) and len(set(shown)) > 3
+    nearest = min(grid, key=lambda p: abs(p - 39.9))
+    assert shown.count(nearest) / len(shown) > 0.7
     by_price = log.groupby("action")["probability"].first()
     assert by_price[f"{nearest:.2f}"] > 0.7
     # The logged probabilities are those of the draw: frequencies match them.
@@ -179,11 +182,10 @@ def test_the_daily_anchor_moves_one_step_towards_the_best_price(shop: Store) -> 
     anchors = [39.9]
     for _ in range(4):
         decisions = [decide_price(shop, "P1", rng=rng, at=day) for _ in range(60)]
-        # Visitors buy only at the dearest price shown: higher is better.
-        top = max(d["price"] for d in decisions)
+        # Visitors buy only above the catalogue price: dearer is better.
         record_outcomes(
             shop,
-            [{"decision_id": d["decision_id"], "purchase": d["price"] == top} for d in decisions],
+            [{"decision_id": d["decision_id"], "purchase": d["price"] > 39.9} for d in decisions],
         )
         day += timedelta(days=1)
         decide_price(shop, "P1", rng=rng, at=day)

@@ -8,13 +8,13 @@ reward and updates the policy as one new version. Each call is one
 transaction: a refused batch of outcomes changes neither the log nor a state.
 
 Prices: the policy's grid is fixed when it starts (``PriceGuardrails.grid``
-around the product's catalogue price). On each day the prices shown lie
-within ``max_change_per_day`` of that day's *anchor*; the anchor starts at
-the catalogue price and moves, at the first decision of a new day, to the
-best price the policy knows among those allowed, so it moves at most one
-step a day. Of the decisions, ``1 - exploration_share`` show the best
-allowed price and the rest follow the policy's own probabilities, and the
-logged probability is that of the whole mixture.
+around the product's catalogue price). Each day has an *anchor*: it starts
+at the catalogue price and moves, at the first decision of a new day, to the
+best price the policy knows within ``max_change_per_day`` of it, so it moves
+at most one step a day. Of the decisions, ``1 - exploration_share`` show the
+best price within the step of the day's anchor (among prices already
+tried) and the rest follow the policy's own probabilities
+over the whole grid; the logged probability is that of the whole mixture.
 """
 
 from __future__ import annotations
@@ -204,9 +204,10 @@ def _price_table(
         # Half a cent of slack: grid prices are rounded to cents.
         return np.abs(prices - around) <= step * around + 0.005
 
-    means = policy.means(None)
     # The best price is the best among those with outcomes: an untried price's
-    # estimate is its prior, and a prior is no reason to show it to most visitors.
+    # estimate is its prior, no reason to show it to most visitors or to move
+    # the anchor (exploring visitors try every price soon enough).
+    means = policy.means(None)
     tried = np.asarray(getattr(policy, "counts", np.ones(len(prices)))) > 0
 
     def best(mask: np.ndarray, around: float) -> int:
@@ -224,8 +225,9 @@ def _price_table(
     mask = allowed(anchor["price"])
     if not mask.any():
         mask[int(np.argmin(np.abs(prices - anchor["price"])))] = True
-    inner = np.where(mask, policy.probabilities(None, 1)[:, 0], 0.0)
-    inner = inner / inner.sum() if inner.sum() > 0 else mask / mask.sum()
+    # Exploring visitors may see any price of the grid: the daily step holds the
+    # price most visitors see, and a price never shown could never be learned.
+    inner = policy.probabilities(None, 1)[:, 0]
     greedy = np.zeros(len(prices))
     greedy[best(mask, anchor["price"])] = 1.0
     share = rails.exploration_share
