@@ -227,6 +227,12 @@ def test_a_contextual_slot_names_a_missing_feature(shop: Store) -> None:
         decide_slot(shop, "upsell", context={"is_mobile": 1})
     with pytest.raises(ConfigError, match=r"context\.is_mobile='yes'"):
         decide_slot(shop, "upsell", context={"is_mobile": "yes", "cart_value": 1})
+    with pytest.raises(ConfigError, match="'linucb' needs context features"):
+        start_slot_policy(shop, "bare", ["P1", "P2"], kind="linucb")
+    with pytest.raises(ConfigError, match="'ucb' takes no context features"):
+        start_slot_policy(shop, "bare", ["P1", "P2"], kind="ucb", features=["x"])
+    with pytest.raises(ConfigError, match="epsilonn"):
+        start_slot_policy(shop, "bare", ["P1", "P2"], kind="epsilon-greedy", params={"epsilonn": 1})
     with pytest.raises(NotFoundError, match="no running slot policy for slot 'nowhere'"):
         decide_slot(shop, "nowhere")
 

@@ -57,13 +57,18 @@ def make_policy(
     """A fresh policy of a registered kind over ``actions``."""
     if kind not in Policy.kinds():
         raise ConfigError(f"unknown policy kind {kind!r}; known: {', '.join(Policy.kinds())}")
-    cls = Policy._kinds[kind]
+    settings = dict(params or {})
+    if features:
+        settings["n_features"] = len(features)
+    factory: Any = Policy._kinds[kind]
     try:
-        if features:
-            return cls(actions, n_features=len(features), **(params or {}))  # type: ignore[call-arg]
-        return cls(actions, **(params or {}))  # type: ignore[call-arg]
+        policy: Policy = factory(actions, **settings)
     except TypeError as exc:
-        raise ConfigError(f"policy kind {kind!r}: {exc}") from exc
+        if "n_features" in str(exc):
+            rule = "takes no context features" if features else "needs context features"
+            raise ConfigError(f"policy kind {kind!r} {rule} (features)") from exc
+        raise ConfigError(f"policy kind {kind!r}: {exc}") from exc  # an unknown setting
+    return policy
 
 
 def _new_id(prefix: str) -> str:

@@ -97,7 +97,8 @@ def forecast_statistical(
     conformal = not own_intervals and shortest > 3 * horizon
     if conformal:
         # The intermittent models take their conformal settings as an attribute.
-        setattr(model, "prediction_intervals", ConformalIntervals(h=horizon, n_windows=2))  # noqa: B010
+        intervals = ConformalIntervals(h=horizon, n_windows=2)
+        setattr(model, "prediction_intervals", intervals)  # noqa: B010
     # A series the model cannot fit (too short for ETS, say) gets the naive forecast.
     engine = StatsForecast(models=[model], freq=1, n_jobs=1, fallback_model=Naive())
     wanted = percents if (percents and (own_intervals or conformal)) else None

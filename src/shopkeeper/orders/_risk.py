@@ -316,6 +316,19 @@ class LateRiskModel:
         return table.sort_values("gain", ascending=False, kind="stable").reset_index(drop=True)
 
 
+#: How a feature's value reads in a reason, where one format says it.
+_REASONS = {
+    "ship_city": "ships to {v}",
+    "country": "customer in {v}",
+    "location_id": "ships from {v}",
+    "top_category": "mostly {v}",
+    "festival": "ordered on {v}",
+    "day_load": "the shop took {v:.1f}x a normal day's orders that day",
+    "promised_days": "promised within {v:.1f} days",
+    "value": "basket worth {v:,.2f}",
+}
+
+
 def describe(feature: str, row: dict[str, Any], push: float) -> str:
     """One feature's value of one order, worded as a reason for its risk."""
     v: Any = row.get(feature)
@@ -327,26 +340,14 @@ def describe(feature: str, row: dict[str, Any], push: float) -> str:
         return f"carrier {v}{tail} ({odds})"
     if feature == "carrier_late_rate":
         return f"the carrier delivered {v:.0%} late in the last {RATE_WINDOW_DAYS} days ({odds})"
-    if feature == "ship_city":
-        return f"ships to {v} ({odds})"
-    if feature == "country":
-        return f"customer in {v} ({odds})"
-    if feature == "location_id":
-        return f"ships from {v} ({odds})"
-    if feature == "top_category":
-        return f"mostly {v} ({odds})"
-    if feature == "festival":
-        return f"ordered on {v} ({odds})" if v != "none" else f"ordered on a normal day ({odds})"
-    if feature == "day_load":
-        return f"the shop took {v:.1f}x a normal day's orders that day ({odds})"
-    if feature == "promised_days":
-        return f"promised within {v:.1f} days ({odds})"
+    if feature == "festival" and v == "none":
+        return f"ordered on a normal day ({odds})"
+    if feature in _REASONS:
+        return f"{_REASONS[feature].format(v=v)} ({odds})"
     if feature == "weekday":
         return f"ordered on a {WEEKDAYS[int(v) % 7]} ({odds})"
     if feature == "hour":
         return f"ordered at {int(v):02d}:{round((v % 1) * 60) % 60:02d} ({odds})"
-    if feature == "value":
-        return f"basket worth {v:,.2f} ({odds})"
     if feature in ("lines", "units", "categories"):
         return f"{int(v)} {feature} in the basket ({odds})"
     return f"{feature} = {v} ({odds})"
