@@ -128,3 +128,63 @@ def test_every_short_name_has_a_label_and_unknown_names_are_refused() -> None:
         forecaster("prophet", 7)
     with pytest.raises(ConfigError, match="auto cannot choose from auto"):
         forecaster("auto", 7, candidates=["ma", "auto"])
+
+
+def test_the_rest_of_the_plan_is_read_per_location_and_across_locations() -> None:
+    from shopkeeper.forecast._global import _elsewhere
+
+    # Two locations, three products, one period; product a is on discount in l1 only.
+    both = pd.DataFrame(
+        {
+            "product_id": ["a", "b", "c", "a", "b", "c"],
+            "location_id": ["l1", "l1", "l1", "l2", "l2", "l2"],
+            "period": pd.Timestamp("2024-01-04"),
+            "discount": [1.0, 0.0, 0.0, 0.0, 1.0, 1.0],
+        }
+    )
+    logp = np.log([2.0, 4.0, 8.0, 2.0, 2.0, 2.0])
+    got = _elsewhere(both, logp)
+    # The other products of the location: b and c in l1 see one rival of two on discount.
+    assert got["peers_discount"].tolist() == [0.0, 0.5, 0.5, 1.0, 0.5, 0.5]
+    assert got["price_vs_cheapest_peer"] == pytest.approx(np.log([1, 2, 4, 1, 1, 1]))
+    assert got["price_rank_among_peers"][:3].tolist() == pytest.approx([1 / 3, 2 / 3, 1])
+    # The same product across locations: a is on discount in one of its two.
+    assert got["chain_discount"].tolist() == [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+    assert got["price_vs_chain"] == pytest.approx(
+        np.log([1, 4 / np.sqrt(8), 2, 1, 1 / 2**0.5, 0.5])
+    )
+    # One location and one product: nothing can vary, so nothing is added.
+    assert _elsewhere(both.iloc[:1], logp[:1]) == {}
+
+
+def test_a_rivals_promotion_lowers_the_forecast() -> None:
+    # Product b sells 60 a week, 25 in weeks when product a is on deal at the same store.
+    rng = np.random.default_rng(3)
+    periods = pd.date_range("2024-01-04", periods=80, freq="7D")
+    rows = []
+    for store in range(12):
+        deal = (rng.random(80) < 0.25).astype(float)
+        for product, mean in (("a", np.where(deal > 0, 90.0, 40.0)), ("b", 60 - 35 * deal)):
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "series": f"{product}@{store}",
+                        "product_id": product,
+                        "location_id": f"l{store}",
+                        "period": periods,
+                        "y": rng.poisson(mean).astype(float),
+                        "price": 3.0,
+                        "discount": deal if product == "a" else 0.0,
+                    }
+                )
+            )
+    (window,) = split(pd.concat(rows, ignore_index=True), 10)
+    out = forecast_global(window.train, window.test.drop(columns="y"), ())
+    joined = window.test.merge(out, on=["series", "step"])
+    b = joined[joined["product_id"] == "b"]
+    rival = b["series"].str.split("@").str[1].map("a@{}".format)
+    on_deal = joined.set_index(["series", "step"])["discount"]
+    mask = on_deal.reindex(list(zip(rival, b["step"], strict=True))).to_numpy() > 0
+    assert mask.any() and (~mask).any()
+    ratio = b.loc[mask, "yhat"].mean() / b.loc[~mask, "yhat"].mean()
+    assert ratio < 0.6  # the truth: 25 / 60 = 0.42

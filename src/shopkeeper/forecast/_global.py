@@ -17,10 +17,15 @@ of H.
   its means over the last 4, 12 and 52 observations up to ``o``;
 - known future inputs at ``t``: the log unit price (the last one carried
   forward), the log price against the series' median price and against its
-  mean over the 4 observations up to the origin, the price against the
-  other series of the same location in that period (a cross-price signal),
-  and the ``discount``, ``feature`` and ``display`` flags (at ``t`` and at
-  the origin: a promoted origin inflates the level);
+  mean over the 4 observations up to the origin, and the ``discount``,
+  ``feature`` and ``display`` flags (at ``t`` and at the origin: a
+  promoted origin inflates the level);
+- the rest of the shop's plan for period ``t`` (:func:`_elsewhere`): the
+  price against the other series of the same location (mean, cheapest,
+  rank) and the share of them on each promotion; the product's price
+  against its mean over every location and the share of locations
+  promoting it. On Dominick's these cut the WAPE from 0.421 to 0.393
+  (chosen on three windows inside the training part: 0.417 to 0.403);
 - calendar at ``t``: weekday (daily data), month, week of the year, and the
   shop festival the period touches (618, Double 11, Black Friday, Spring
   Festival..., from :func:`shopkeeper.mmm._calendar.festival_days`);
@@ -30,8 +35,9 @@ of H.
 the conditional median, which is what WAPE rewards, and a promotion week's
 spike does not drag the fit.
 
-**Intervals** are split conformal: the model is fitted once more without
-each series' last ``H`` training observations and forecasts them; its
+**Intervals** are split conformal: a coarser model (a quarter of the
+trees) is fitted without each series' last ``H`` training observations
+and forecasts them; its
 log-scale errors, divided by each series' mean absolute log change (so a
 noisy slow mover gets wider bounds than a steady best seller), are pooled
 over series and steps, and the bounds at level ``L`` are the forecast
@@ -42,7 +48,7 @@ scale, mapped back to units.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -161,7 +167,16 @@ def _calibration(train: pd.DataFrame, horizon: int, settings: GlobalSettings) ->
             "observations needed): ask for no levels or a shorter horizon"
         )
     held["step"] = (rank[held.index] - (size[held.index] - horizon) + 1).astype("int64")
-    out, scales = _fit_predict(inner_train, held.drop(columns="y"), horizon, settings)
+    # A quarter of the trees at four times the rate: only the errors' spread is read
+    # here, and a coarser model widens it a little (conservative) for a quarter of the
+    # time (Dominick's: 0.792 / 0.946 covered at 80 / 95%, against 0.790 / 0.946 with
+    # the full model; the two fits together no slower than AutoETS alone).
+    coarse = replace(
+        settings,
+        n_estimators=max(settings.n_estimators // 4, 1),
+        learning_rate=min(settings.learning_rate * 4, 1.0),
+    )
+    out, scales = _fit_predict(inner_train, held.drop(columns="y"), horizon, coarse)
     joined = out.merge(held[["series", "step", "y"]], on=["series", "step"])
     truth = np.log1p(np.maximum(joined["y"].to_numpy(dtype=float), 0.0))
     scale = scales.reindex(joined["series"]).to_numpy()
@@ -248,15 +263,14 @@ def _features(
         span = np.maximum(origin - lo + 1, 1)
         recent = (psum[at] - np.where(lo > 0, psum[first + lo - 1], 0.0)) / span
         out["price_vs_recent"] = np.where(valid, logp - recent, np.nan)
-        if "location_id" in both:
-            keys = [both["location_id"].astype(str).to_numpy(), both["period"].to_numpy()]
-            peer = pd.Series(logp).groupby(keys).transform("mean").to_numpy()
-            out["price_vs_peers"] = logp - peer
+    else:
+        logp = None
     for flag in KNOWN_FLAGS:
         if flag in both and both[flag].fillna(0).any():
             value = both[flag].fillna(0).to_numpy(dtype=float)
             out[flag] = value
             out[f"{flag}_at_origin"] = np.where(valid, value[at], np.nan)
+    out.update(_elsewhere(both, logp))
     period = pd.DatetimeIndex(both["period"])
     daily = len(period) > 1 and period.day_of_week.nunique() > 1
     if daily:
@@ -274,6 +288,52 @@ def _features(
     frame["_train"] = is_train
     frame["_keep"] = valid & ~np.isnan(z)
     return frame
+
+
+def _elsewhere(both: pd.DataFrame, logp: np.ndarray | None) -> dict[str, np.ndarray]:
+    """What the rest of the shop does in the same period: the known plan around a series.
+
+    *Peers* are the other series of the same location in the period: the
+    price against their mean, cheapest and rank, and the share of them on
+    each promotion (a rival's deal takes sales from this one). The *chain*
+    is the same product at every location in the period: its price against
+    its mean there and the share of locations promoting it (a chain-wide
+    feature ad reaches more shoppers than one store's deal). Each group of
+    features is left out where it cannot vary: one series per location, or
+    one location in all.
+    """
+    out: dict[str, np.ndarray] = {}
+    period = pd.factorize(both["period"])[0]
+    flags = {
+        f: both[f].fillna(0).to_numpy(dtype=float)
+        for f in KNOWN_FLAGS
+        if f in both and both[f].fillna(0).any()
+    }
+    groups = []
+    if "location_id" in both:
+        groups.append(("peers", pd.factorize(both["location_id"].astype(str))[0]))
+    if "product_id" in both:
+        groups.append(("chain", pd.factorize(both["product_id"].astype(str))[0]))
+    for name, key in groups:
+        cell = pd.factorize(period.astype(np.int64) * (int(key.max()) + 1) + key)[0]
+        size = np.bincount(cell)[cell]
+        if size.max() < 2:
+            continue
+        grouped = pd.DataFrame({"cell": cell})
+        if logp is not None:
+            grouped["logp"] = logp
+            by = grouped.groupby("cell", sort=False)["logp"]
+            out[f"price_vs_{name}"] = logp - by.transform("mean").to_numpy()
+            if name == "peers":
+                out["price_vs_cheapest_peer"] = logp - by.transform("min").to_numpy()
+                out["price_rank_among_peers"] = by.rank(pct=True).to_numpy()
+        for flag, value in flags.items():
+            total = pd.Series(value).groupby(cell).transform("sum").to_numpy()
+            if name == "peers":  # the others' share: this series' own flag is a feature already
+                out[f"peers_{flag}"] = (total - value) / np.maximum(size - 1, 1)
+            else:
+                out[f"chain_{flag}"] = total / size
+    return out
 
 
 def _series_cumsum(values: np.ndarray, first: np.ndarray) -> np.ndarray:
