@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from shopkeeper import contract
 from shopkeeper.access import ApiKey
-from shopkeeper.service.api._rows import MAX_LIMIT, one, page
+from shopkeeper.service.api._rows import MAX_LIMIT, MAX_OFFSET, one, page
 from shopkeeper.service.deps import require, use_store
 from shopkeeper.service.errors import ApiError
 from shopkeeper.store import Store
@@ -29,7 +29,7 @@ def _hidden(key: ApiKey) -> tuple[str, ...]:
 )
 def list_customers(
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     store: Store = Depends(use_store),
     key: ApiKey = Depends(require("reader")),
 ) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from shopkeeper.decide import (
     start_slot_policy,
     stop_policy,
 )
-from shopkeeper.service.api._rows import MAX_LIMIT
+from shopkeeper.service.api._rows import MAX_LIMIT, MAX_OFFSET
 from shopkeeper.service.deps import require, use_store
 from shopkeeper.store import Store
 
@@ -204,7 +204,7 @@ def post_stop_policy(
 def get_policy_log(
     policy_id: str,
     limit: int = Query(1_000, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     store: Store = Depends(use_store),
     _key: ApiKey = Depends(require("reader")),
 ) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from shopkeeper.access import ApiKey
-from shopkeeper.service.api._rows import MAX_LIMIT, naive_utc, page
+from shopkeeper.service.api._rows import MAX_LIMIT, MAX_OFFSET, naive_utc, page
 from shopkeeper.service.api._writes import frame_of, load_rows
 from shopkeeper.service.deps import require, use_store
 from shopkeeper.store import METADATA, Store
@@ -64,7 +64,7 @@ def list_events(
     session_id: str | None = Query(None),
     since: datetime | None = Query(None, description="ISO 8601; times are UTC unless offset."),
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     store: Store = Depends(use_store),
     _key: ApiKey = Depends(require("reader")),
 ) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from shopkeeper.access import ApiKey
-from shopkeeper.service.api._rows import MAX_LIMIT, naive_utc, one, page
+from shopkeeper.service.api._rows import MAX_LIMIT, MAX_OFFSET, naive_utc, one, page
 from shopkeeper.service.api._writes import frame_of, load_rows
 from shopkeeper.service.deps import require, use_store
 from shopkeeper.service.errors import ApiError
@@ -85,7 +85,7 @@ def list_orders(
     since: datetime | None = Query(None, description="Ordered at or after (ISO 8601)."),
     until: datetime | None = Query(None, description="Ordered before (ISO 8601)."),
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     store: Store = Depends(use_store),
     _key: ApiKey = Depends(require("reader")),
 ) -> dict[str, Any]:

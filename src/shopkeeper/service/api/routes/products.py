@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from shopkeeper.access import ApiKey
-from shopkeeper.service.api._rows import MAX_LIMIT, one, page
+from shopkeeper.service.api._rows import MAX_LIMIT, MAX_OFFSET, one, page
 from shopkeeper.service.deps import require, use_store
 from shopkeeper.service.errors import ApiError
 from shopkeeper.store import METADATA, Store
@@ -20,7 +20,7 @@ _T = METADATA.tables["products"]
 @router.get("", summary="Products, by product id")
 def list_products(
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     category: str | None = Query(None, description="Only this category (exact)."),
     active: bool | None = Query(None, description="Only active (true) or inactive (false)."),
     q: str | None = Query(None, max_length=200, description="Text in the title."),
