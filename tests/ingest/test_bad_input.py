@@ -174,6 +174,14 @@ def test_duplicate_header(tmp_path: Path, loaded: Store) -> None:
     assert "header names column 'city' twice" in str(error)
 
 
+def test_a_stray_carriage_return_in_the_header(tmp_path: Path, loaded: Store) -> None:
+    # Found by feeding random bytes to ingest: Python's csv module raised its own error.
+    folder = write_shop(tmp_path / "bad")
+    (folder / "customers.csv").write_bytes(b"customer_id,c\rity\nC1,Paris\n")
+    error = _fails(loaded, folder)
+    assert str(error).startswith("customers.csv line 1: has a header row that is not valid CSV")
+
+
 def test_two_files_for_one_table(tmp_path: Path, loaded: Store) -> None:
     folder = write_shop(tmp_path / "bad")
     (folder / "orders.parquet").write_bytes(b"x")

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shopkeeper.contract._tables import ORDER_STATUSES
-from shopkeeper.errors import ContractError
+from shopkeeper.errors import ContractError, ShopkeeperError
 from shopkeeper.ingest import load_folder
 from shopkeeper.store import Store
 from tests.ingest.shop_files import TABLES, write_shop
@@ -87,3 +87,36 @@ def test_corrupted_cell_is_reported_and_store_unchanged(
     assert problem.line == 2 + row % (len(body.splitlines()) - 1)
     assert problem.rule
     assert store.checksums() == before
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    table=st.sampled_from(sorted(TABLES)),
+    keep_header=st.booleans(),
+    blob=st.binary(max_size=300),
+)
+def test_arbitrary_bytes_in_a_file_load_or_are_refused_cleanly(
+    tmp_path_factory: pytest.TempPathFactory,
+    store: Store,
+    table: str,
+    keep_header: bool,
+    blob: bytes,
+) -> None:
+    # Whatever bytes a file holds (the right header followed by garbage, or garbage alone):
+    # the load succeeds, or it raises the contract's own error and leaves the store as it was.
+    if store.count("products") == 0:
+        load_folder(write_shop(tmp_path_factory.mktemp("good")), store)
+    before = store.checksums()
+    folder = write_shop(tmp_path_factory.mktemp("bytes"))
+    header = TABLES[table].splitlines()[0].encode() + b"\n" if keep_header else b""
+    (folder / f"{table}.csv").write_bytes(header + blob)
+    try:
+        load_folder(folder, store, replace=True)
+    except ShopkeeperError as error:
+        assert str(error)
+        assert store.checksums() == before

@@ -126,7 +126,11 @@ def _read_header(path: Path) -> list[str]:
         raise SourceError(path.name, _not_utf8(exc), line=1) from exc
     if not text.strip():
         raise SourceError(path.name, "has no header row (the first line is empty)", line=1)
-    header = next(csv.reader([text]))
+    try:
+        header = next(csv.reader([text]))
+    except csv.Error as exc:  # a stray carriage return in the header line
+        message = f"has a header row that is not valid CSV ({exc})"
+        raise SourceError(path.name, message, line=1) from exc
     seen: set[str] = set()
     for i, column in enumerate(header, start=1):
         if not column.strip():
