@@ -572,12 +572,23 @@ def serve_command(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+    rate_limit: Annotated[
+        float,
+        typer.Option(
+            "--rate-limit",
+            help="Requests a second one key may send, per worker (bursts of twice that); "
+            "0: no limit.",
+            min=0,
+        ),
+    ] = 500.0,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Serve the REST API (/api/v1, docs at /docs) and the dashboard until Ctrl-C.
 
     Every API route but /api/v1/health and /api/v1/ready needs a key (see
     [bold]shopkeeper keys create[/bold]); the dashboard asks for one at login.
+    A key past --rate-limit, and an address that sent 20 wrong keys within a
+    minute, get 429 with Retry-After.
     One JSON log line per request goes to the shopkeeper.service.access logger (-v).
 
     [bold]Examples[/bold]
@@ -586,13 +597,15 @@ def serve_command(
       shopkeeper serve --port 8080
       shopkeeper -v serve --workers 2
     """
-    from shopkeeper.service import serve
+    from shopkeeper.service import ServiceSettings, serve
 
     with _errors(False):
         ws = Workspace.resolve(workspace)
         Store.open(ws).close()  # fail here, clearly, if the store cannot be opened
         console.print(f"serving http://{host}:{port}/  (API docs: /docs)  Ctrl-C stops")
-        serve(ws, host=host, port=port, workers=workers)
+        burst = max(int(rate_limit * 2), 1)
+        settings = ServiceSettings(rate_per_key=rate_limit, burst_per_key=burst)
+        serve(ws, host=host, port=port, workers=workers, settings=settings)
 
 
 keys_app = typer.Typer(

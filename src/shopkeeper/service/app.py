@@ -24,6 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from shopkeeper import __version__
 from shopkeeper.jobs import JobRunner, fail_interrupted
 from shopkeeper.service.errors import install_error_handlers
+from shopkeeper.service.limits import RateLimiter
 from shopkeeper.service.middleware import RequestContext
 from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
@@ -41,6 +42,11 @@ class ServiceSettings:
     max_body: int = 1_000_000
     session_days: int = 7
     secure_cookies: bool = False  # set when served over HTTPS behind a proxy
+    # Per process (see service/limits.py): requests a second per key and its burst (rate 0:
+    # no limit), and failed key checks a minute per client address before a 429.
+    rate_per_key: float = 500.0
+    burst_per_key: int = 1000
+    failed_logins_per_minute: int = 20
 
 
 def session_secret(workspace: Workspace) -> str:
@@ -97,6 +103,9 @@ def create_app(
     app.state.workspace = ws
     app.state.settings = cfg
     app.state.jobs = runner
+    app.state.limiter = RateLimiter(
+        cfg.rate_per_key, cfg.burst_per_key, cfg.failed_logins_per_minute
+    )
 
     install_error_handlers(app)
     for router in routes.ROUTERS:
@@ -149,14 +158,17 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     log_level: str = "info",
+    settings: ServiceSettings | None = None,
 ) -> None:
     """Run the service with uvicorn until interrupted."""
     import uvicorn
 
     ws = workspace or Workspace.resolve()
+    cfg = settings or ServiceSettings()
     if workers > 1:
         # Several processes need an import string; each builds its own app.
         os.environ["SHOPKEEPER_WORKSPACE"] = str(ws.root)
+        os.environ["SHOPKEEPER_RATE_PER_KEY"] = repr(cfg.rate_per_key)
         uvicorn.run(
             "shopkeeper.service.app:app_from_environment",
             factory=True,
@@ -167,12 +179,18 @@ def serve(
             access_log=False,
         )
     else:
-        uvicorn.run(create_app(ws), host=host, port=port, log_level=log_level, access_log=False)
+        app = create_app(ws, cfg)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 
 def app_from_environment() -> FastAPI:
-    """The factory uvicorn's worker processes call (workspace from the environment)."""
-    return create_app(Workspace.resolve())
+    """The factory uvicorn's worker processes call (workspace and limit from the environment)."""
+    rate = os.environ.get("SHOPKEEPER_RATE_PER_KEY")
+    if rate is None:
+        return create_app(Workspace.resolve())
+    per_second = float(rate)
+    cfg = ServiceSettings(rate_per_key=per_second, burst_per_key=max(int(per_second * 2), 1))
+    return create_app(Workspace.resolve(), cfg)
 
 
 __all__ = ["API_PREFIX", "ServiceSettings", "create_app", "serve"]

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from shopkeeper.access import ApiKey, authenticate, cached_key, get_key
 from shopkeeper.jobs import JobRunner
 from shopkeeper.service.errors import ApiError
+from shopkeeper.service.limits import RateLimiter, retry_after
 from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
 
@@ -55,10 +56,34 @@ def _token(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
+def client_address(request: Request) -> str:
+    """The address a request came from, as the rate limits count it."""
+    return request.client.host if request.client else "unknown"
+
+
+def limiter(request: Request) -> RateLimiter:
+    found: RateLimiter = request.app.state.limiter
+    return found
+
+
 async def api_key(request: Request, store: Store = Depends(use_store)) -> ApiKey:
-    """The caller's active key; 401 without one or with a wrong, unknown or revoked one."""
+    """The caller's active key; 401 without one or with a wrong, unknown or revoked one.
+
+    429 when the client address failed too many key checks in the last minute,
+    or the key spent its requests (see :mod:`shopkeeper.service.limits`).
+    """
+    limits = limiter(request)
+    client = client_address(request)
+    wait = limits.blocked(client)
+    if wait:
+        raise ApiError(
+            429,
+            "too many failed API key checks from this address; try again in a minute",
+            headers=retry_after(wait),
+        )
     token = _token(request)
     if not token:
+        limits.failed(client)
         raise ApiError(
             401,
             "an API key is needed: send 'Authorization: Bearer sk_...' "
@@ -69,7 +94,16 @@ async def api_key(request: Request, store: Store = Depends(use_store)) -> ApiKey
     if key is None:
         key = await run_in_threadpool(authenticate, store, token)
     if key is None:
+        limits.failed(client)
         raise ApiError(401, "the API key is not valid or was revoked", headers=_CHALLENGE)
+    wait = limits.take(key.key_id)
+    if wait:
+        raise ApiError(
+            429,
+            f"the key {key.key_id!r} sent more than {limits.rate:g} requests a second "
+            f"(bursts of {limits.burst}); slow down",
+            headers=retry_after(wait),
+        )
     request.state.key_id = key.key_id
     return key
 

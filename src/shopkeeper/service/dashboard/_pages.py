@@ -38,7 +38,7 @@ from shopkeeper.service.dashboard.i18n import (
     pick_lang,
     translator,
 )
-from shopkeeper.service.deps import get_store, session_key
+from shopkeeper.service.deps import client_address, get_store, limiter, session_key
 from shopkeeper.service.errors import ApiError
 
 HERE = Path(__file__).resolve().parent
@@ -315,17 +315,24 @@ def login_form(request: Request, next: str | None = None) -> PageResult:
 
 @router.post("/login", response_class=HTMLResponse)
 def login(request: Request, api_key: str = Form(""), next: str = Form("")) -> PageResult:
-    found = authenticate(get_store(request), api_key) if api_key.strip() else None
+    # The same guard as the API's: an address that keeps sending wrong keys waits a minute.
+    limits, client = limiter(request), client_address(request)
+    blocked = limits.blocked(client) > 0
+    found = None
+    if not blocked and api_key.strip():
+        found = authenticate(get_store(request), api_key)
     if found is None:
+        if not blocked:
+            limits.failed(client)
         return _render(
             request,
             "login.html",
             key=None,
             page="login",
             title_key="login.title",
-            status=401,
+            status=429 if blocked else 401,
             next=_safe_next(next),
-            error="login.wrong",
+            error="login.too_many" if blocked else "login.wrong",
             notice=False,
         )
     request.session.clear()

@@ -63,6 +63,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "API 密钥无效或已被吊销。",
     ),
     "login.logged_out": ("You are signed out.", "您已退出登录。"),
+    "login.too_many": (
+        "Too many wrong keys from this address. Wait a minute, then try again.",
+        "此地址输入错误密钥的次数过多，请一分钟后再试。",
+    ),
     # overview
     "overview.title": ("Overview", "经营概览"),
     "overview.grain": ("Granularity", "粒度"),
