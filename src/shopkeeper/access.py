@@ -88,8 +88,14 @@ def check_role(role: str) -> str:
     return role
 
 
-def create_key(store: Store, name: str, role: str) -> tuple[ApiKey, str]:
-    """Create a key; returns it and its token, which is not stored and cannot be shown again."""
+def create_key(store: Store, name: str, role: str, actor: str = "cli") -> tuple[ApiKey, str]:
+    """Create a key; returns it and its token, which is not stored and cannot be shown again.
+
+    ``actor`` (``cli``, or ``key:<id>`` of the admin key that asked) goes to the audit log,
+    written in the same transaction.
+    """
+    from shopkeeper.audit import record
+
     check_role(role)
     name = name.strip()
     if not name or len(name) > 200:
@@ -107,6 +113,7 @@ def create_key(store: Store, name: str, role: str) -> tuple[ApiKey, str]:
                 created_at=key.created_at,
             )
         )
+        record(conn, actor, "keys.create", key_id, {"name": name, "role": role})
     return key, f"sk_{key_id}_{secret}"
 
 
@@ -125,14 +132,17 @@ def get_key(store: Store, key_id: str) -> ApiKey | None:
     return None if row is None else ApiKey(*row)
 
 
-def revoke_key(store: Store, key_id: str) -> ApiKey:
-    """Revoke a key for good; a ConfigError if there is no such key."""
+def revoke_key(store: Store, key_id: str, actor: str = "cli") -> ApiKey:
+    """Revoke a key for good (audited as by ``actor``); a ConfigError if there is no such key."""
+    from shopkeeper.audit import record
+
     found = get_key(store, key_id)
     if found is None:
         raise ConfigError(f"no API key with id {key_id!r} (see 'shopkeeper keys list')")
     if found.revoked_at is None:
         with store.transaction() as conn:
             conn.execute(update(_KEYS).where(_KEYS.c.key_id == key_id).values(revoked_at=_now()))
+            record(conn, actor, "keys.revoke", key_id, {"name": found.name, "role": found.role})
     _CACHE.forget(key_id)
     revoked = get_key(store, key_id)
     assert revoked is not None

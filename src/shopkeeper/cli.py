@@ -687,6 +687,42 @@ def keys_revoke(
             console.print(f"revoked key {key.key_id} ({key.name})")
 
 
+@keys_app.command("audit")
+def keys_audit(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Newest records.", min=1)] = 50,
+    action: Annotated[
+        str | None,
+        typer.Option(
+            "--action", help="Only this action: keys.create, keys.revoke, customers.read_personal."
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The audit log: who created or revoked keys and who read personal data, newest first.
+
+    The actor is key:<key_id> for the API, cli for this command line.
+
+    [bold]Examples[/bold]
+
+      shopkeeper keys audit
+      shopkeeper keys audit --action customers.read_personal --json
+    """
+    from shopkeeper.audit import read_audit
+
+    with _errors(as_json):
+        rows = read_audit(Store.open(Workspace.resolve(workspace)), limit=limit, action=action)
+        if as_json:
+            _print_json({"ok": True, "items": rows})
+            return
+        grid = RichTable(title="Audit log, newest first", title_justify="left")
+        for col in ("at", "actor", "action", "target"):
+            grid.add_column(col)
+        for row in rows:
+            grid.add_row(row["at"], row["actor"], row["action"], row["target"])
+        console.print(grid if rows else "no audit records yet")
+
+
 @app.command()
 def train(
     kind: Annotated[str, typer.Argument(help="The job kind, e.g. figures (see 'jobs --kinds').")],

@@ -24,7 +24,7 @@ from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
 from tests.ingest.shop_files import write_shop
 
-EXAMPLES = 8  # per operation: 428 requests over the 69 operations (2026-12-04)
+EXAMPLES = 8  # per operation: 436 requests over the 70 operations (2026-12-04)
 
 
 @pytest.mark.slow

@@ -123,6 +123,16 @@ def build_metadata() -> MetaData:
         Column("finished_at", DateTime()),
     )
     Table(
+        "audit_log",
+        metadata,
+        Column("audit_id", Integer(), primary_key=True, autoincrement=True),
+        Column("at", DateTime(), nullable=False),
+        Column("actor", String(200), nullable=False),  # key:<key_id>, or cli
+        Column("action", String(100), nullable=False),  # keys.create, customers.read_personal
+        Column("target", String(200), nullable=False),
+        Column("detail", Text()),  # JSON
+    )
+    Table(
         "ingest_runs",
         metadata,
         Column("run_id", Integer(), primary_key=True, autoincrement=True),

@@ -1,6 +1,7 @@
 """One module per capability, each exposing ``router``; ``ROUTERS`` is what the app mounts."""
 
 from shopkeeper.service.api.routes import (
+    audit,
     basket,
     customer_analytics,
     customers,
@@ -38,5 +39,6 @@ ROUTERS = [
     decide.router,
     pricing.router,
     jobs.router,
+    audit.router,
     keys.router,
 ]

@@ -1,4 +1,4 @@
-"""Customers: personal data (name, email, phone) only for admin keys."""
+"""Customers: personal data (name, email, phone) only for admin keys, each read audited."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from shopkeeper import contract
 from shopkeeper.access import ApiKey
+from shopkeeper.audit import actor_of, audit
 from shopkeeper.service.api._rows import MAX_LIMIT, MAX_OFFSET, one, page
 from shopkeeper.service.deps import require, use_store
 from shopkeeper.service.errors import ApiError
@@ -33,7 +35,12 @@ def list_customers(
     store: Store = Depends(use_store),
     key: ApiKey = Depends(require("reader")),
 ) -> dict[str, Any]:
-    return page(store, "customers", hide=_hidden(key), limit=limit, offset=offset)
+    found = page(store, "customers", hide=_hidden(key), limit=limit, offset=offset)
+    if key.allows("admin") and found["items"]:
+        ids = [row["customer_id"] for row in found["items"]]
+        target = ids[0] if len(ids) == 1 else f"{len(ids)} customers"
+        audit(store, actor_of(key.key_id), "customers.read_personal", target, {"ids": ids})
+    return found
 
 
 @router.get("/{customer_id}", summary="One customer", response_class=JSONResponse)
@@ -46,4 +53,8 @@ async def get_customer(
     found = one(store, "customers", "customer_id", customer_id, hide=_hidden(key))
     if found is None:
         raise ApiError(404, f"no customer {customer_id!r}")
+    if key.allows("admin"):
+        await run_in_threadpool(
+            audit, store, actor_of(key.key_id), "customers.read_personal", customer_id
+        )
     return JSONResponse(found)

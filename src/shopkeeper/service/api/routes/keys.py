@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from shopkeeper.access import ROLES, ApiKey, create_key, get_key, list_keys, revoke_key
+from shopkeeper.audit import actor_of
 from shopkeeper.service.deps import require, use_store
 from shopkeeper.service.errors import ApiError
 from shopkeeper.store import Store
@@ -29,7 +30,7 @@ def keys(
 
 @router.post("", status_code=201, summary="Create a key; its token is shown only now")
 def new_key(
-    body: KeyIn, store: Store = Depends(use_store), _key: ApiKey = Depends(require("admin"))
+    body: KeyIn, store: Store = Depends(use_store), me: ApiKey = Depends(require("admin"))
 ) -> dict[str, Any]:
     if body.role not in ROLES:
         reason = f"must be one of {', '.join(ROLES)}"
@@ -38,7 +39,7 @@ def new_key(
             f"role {body.role!r} {reason}",
             details=[{"field": "role", "reason": reason, "value": body.role}],
         )
-    key, token = create_key(store, body.name, body.role)
+    key, token = create_key(store, body.name, body.role, actor=actor_of(me.key_id))
     return {**key.to_dict(), "token": token}
 
 
@@ -50,4 +51,4 @@ def delete_key(
         raise ApiError(404, f"no API key {key_id!r}")
     if key_id == me.key_id:
         raise ApiError(409, "a key cannot revoke itself; use another admin key")
-    return revoke_key(store, key_id).to_dict()
+    return revoke_key(store, key_id, actor=actor_of(me.key_id)).to_dict()
