@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table as RichTable
 
-from shopkeeper.cli import JsonOpt, _errors, _print_json, app, console
+from shopkeeper.cli import JsonOpt, _errors, _print_json, _progress, app, console
 from shopkeeper.errors import ConfigError
 
 
@@ -117,6 +118,15 @@ def ope_command(
         int, typer.Option("--n-sim", help="Simulated impressions for --policy bts.", min=1)
     ] = 100_000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap and BTS.")] = 12345,
+    select_reps: Annotated[
+        int,
+        typer.Option(
+            "--select-reps",
+            help="Simulated reward draws that choose the recommended estimator for this log "
+            "(0: no simulation, dros is recommended).",
+            min=0,
+        ),
+    ] = 20,
     as_json: JsonOpt = False,
 ) -> None:
     """Estimate what a policy would have earned, from a log another policy wrote.
@@ -127,8 +137,11 @@ def ope_command(
     action; DM asks a reward model fitted on the log; DR adds IPW's
     correction to DM; switch-DR and DRos shrink the correction where weights
     are large, with their tau and lambda chosen by estimated mean squared
-    error. [bold]dros[/bold] is the recommended one (see docs/ope.md). The
-    95% intervals bootstrap the rounds and refit the reward model each time.
+    error. Which of them to trust depends on the log, so the recommended one
+    is chosen per log: the log's rewards are replaced by draws from a known
+    reward function fitted to it (--select-reps times) and the estimator
+    closest to that known truth wins (see docs/ope.md). The 95% intervals
+    bootstrap the rounds and refit the reward model each time.
 
     [bold]Examples[/bold]
 
@@ -136,7 +149,13 @@ def ope_command(
       shopkeeper ope --log decisions.csv --policy uniform --estimators ipw,dr --json
       shopkeeper ope --log decisions.csv --policy new_ranking.csv --reward-model gbm -b 50
     """
-    from shopkeeper.ope import RECOMMENDED, RewardModel, evaluate_policy, read_decision_log
+    from shopkeeper.ope import (
+        RECOMMENDED,
+        RewardModel,
+        evaluate_policy,
+        read_decision_log,
+        select_estimator,
+    )
 
     with _errors(as_json):
         names = [n.strip() for n in estimators.split(",") if n.strip()]
@@ -158,15 +177,34 @@ def ope_command(
             policy, prior, campaign, feedback.n_actions, feedback.n_positions, n_sim, seed
         )
         spec = RewardModel(reward_model, per_position=per_position)  # type: ignore[arg-type]
-        result = evaluate_policy(
-            feedback,
-            dist,
-            names,
-            reward_model=spec,
-            n_bootstrap=bootstrap,
-            refit=not fixed_model,
-            seed=seed,
-        )
+        if select_reps == 1:
+            raise ConfigError("--select-reps must be 0 (no simulation) or at least 2, got 1")
+        selection = None
+        with _progress(not as_json) as bar:
+
+            def step(what: str) -> Callable[[int, int], None] | None:
+                return None if bar is None else (lambda d, t: bar(what, "", d, t))
+
+            if select_reps and len(dict.fromkeys(names)) > 1:
+                selection = select_estimator(
+                    feedback,
+                    dist,
+                    names,
+                    reward_model=spec,
+                    reps=select_reps,
+                    progress=step("choosing the estimator"),
+                )
+            result = evaluate_policy(
+                feedback,
+                dist,
+                names,
+                reward_model=spec,
+                n_bootstrap=bootstrap,
+                refit=not fixed_model,
+                seed=seed,
+                progress=step("bootstrap"),
+            )
+        recommended = selection.chosen if selection is not None else RECOMMENDED
         logged = result.logged_value
         rows = []
         for e in result.estimates:
@@ -186,7 +224,8 @@ def ope_command(
             else dataclasses.asdict(result.reward_model),
             "bootstrap": bootstrap,
             "refit": result.refit,
-            "recommended": RECOMMENDED,
+            "recommended": recommended if recommended in names else None,
+            "selection": None if selection is None else selection.to_dict(),
             "estimates": rows,
         }
         if as_json:
@@ -203,7 +242,7 @@ def ope_command(
             grid.add_column(col, justify="left" if col == "estimator" else "right")
         for row in rows:
             name = str(row["estimator"])
-            label = f"[bold]{name}[/bold] (recommended)" if name == RECOMMENDED else name
+            label = f"[bold]{name}[/bold] (recommended)" if name == recommended else name
             lo, hi = row["lower"], row["upper"]
             interval = "–" if lo is None or hi is None else f"[{lo:.5g}, {hi:.5g}]"
             rel = row["relative_to_logged"]
@@ -218,3 +257,13 @@ def ope_command(
                 else ("∞" if param is None else f"{param:.3g}"),
             )
         console.print(grid)
+        if selection is not None:
+            rmse = selection.rmse
+            ranked = sorted(rmse, key=rmse.__getitem__)
+            runner = f"; next {ranked[1]} {rmse[ranked[1]]:.3f}" if len(ranked) > 1 else ""
+            console.print(
+                f"[bold]{selection.chosen}[/bold] is recommended for this log: over "
+                f"{selection.reps} simulated reward draws it erred by {rmse[ranked[0]]:.3f} "
+                f"(root mean squared, relative){runner}.",
+                highlight=False,
+            )

@@ -28,7 +28,10 @@ def test_ope_json(tmp_path: Path) -> None:
     log = write_log(tmp_path / "log.csv")
     done = runner.invoke(
         app,
-        ["ope", "--log", str(log), "--policy", "uniform", "-b", "5", "-e", "ipw,dm,dros", "--json"],
+        [
+            *("ope", "--log", str(log), "--policy", "uniform", "-b", "5", "-e", "ipw,dm,dros"),
+            *("--select-reps", "3", "--json"),
+        ],
     )
     assert done.exit_code == 0, done.output
     payload = json.loads(done.stdout)
@@ -38,6 +41,30 @@ def test_ope_json(tmp_path: Path) -> None:
     for e in payload["estimates"]:
         assert e["lower"] <= e["upper"]
     assert payload["refit"] is True
+    # The recommendation is the estimator the simulation on this log ranked first.
+    selection = payload["selection"]
+    assert selection["reps"] == 3
+    assert selection["candidates"][0]["estimator"] == selection["chosen"]
+    assert sorted(c["estimator"] for c in selection["candidates"]) == ["dm", "dros", "ipw"]
+    assert payload["recommended"] == selection["chosen"]
+    # Without the simulation the fixed default is recommended.
+    done = runner.invoke(
+        app,
+        [
+            "ope",
+            "--log",
+            str(log),
+            "--policy",
+            "uniform",
+            "-b",
+            "0",
+            "--select-reps",
+            "0",
+            "--json",
+        ],
+    )
+    payload = json.loads(done.stdout)
+    assert payload["selection"] is None and payload["recommended"] == "dros"
 
 
 def test_ope_table_with_a_policy_file_and_a_prior(tmp_path: Path) -> None:
@@ -46,7 +73,8 @@ def test_ope_table_with_a_policy_file_and_a_prior(tmp_path: Path) -> None:
     policy.write_text("action,position,probability\n0,0,0.2\n1,0,0.3\n2,0,0.5\n")
     done = runner.invoke(app, ["ope", "--log", str(log), "--policy", str(policy), "-b", "0"])
     assert done.exit_code == 0, done.output
-    assert "dros" in done.stdout and "recommended" in done.stdout
+    assert "dros" in done.stdout and "(recommended)" in done.stdout
+    assert "is recommended for this log: over 20 simulated reward draws" in done.stdout
     prior = tmp_path / "prior.csv"
     prior.write_text("action,alpha,beta\n0,1,9\n1,2,8\n2,3,7\n")
     done = runner.invoke(
@@ -88,5 +116,9 @@ def test_ope_bad_input_exits_2(tmp_path: Path) -> None:
     policy.write_text("act,prob\n0,1\n")
     done = runner.invoke(app, ["ope", "--log", str(good), "--policy", str(policy)])
     assert done.exit_code == 2 and "lacks the column" in done.output
+    done = runner.invoke(
+        app, ["ope", "--log", str(good), "--policy", "uniform", "--select-reps", "1"]
+    )
+    assert done.exit_code == 2 and "at least 2" in done.output
     done = runner.invoke(app, ["ope", "--help"])
     assert done.exit_code == 0 and "Examples" in done.stdout

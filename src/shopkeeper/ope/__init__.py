@@ -30,6 +30,7 @@ from shopkeeper.ope._evaluate import (
 from shopkeeper.ope._feedback import LoggedFeedback, check_action_dist, uniform_action_dist
 from shopkeeper.ope._log import read_decision_log, read_policy, read_prior
 from shopkeeper.ope._reward import REWARD_MODELS, RewardModel, fit_predict_rewards
+from shopkeeper.ope._select import SELECT_FROM, Selection, select_estimator
 
 __all__ = [
     "CAMPAIGNS",
@@ -38,11 +39,13 @@ __all__ = [
     "MODEL_BASED",
     "RECOMMENDED",
     "REWARD_MODELS",
+    "SELECT_FROM",
     "Estimate",
     "LoggedFeedback",
     "OPEResult",
     "Pieces",
     "RewardModel",
+    "Selection",
     "Tuning",
     "bts_action_dist",
     "check_action_dist",
@@ -56,6 +59,7 @@ __all__ = [
     "read_policy",
     "read_prior",
     "round_values",
+    "select_estimator",
     "shrunk_weight",
     "tune",
     "uniform_action_dist",

@@ -34,7 +34,7 @@ from shopkeeper.ope._reward import RewardModel, fit_predict_rewards
 
 logger = logging.getLogger(__name__)
 
-#: The estimator ``evaluate_policy`` recommends (see docs/ope.md for why).
+#: The fixed recommendation where no simulation chooses one (see ``select_estimator``).
 RECOMMENDED = "dros"
 DEFAULT_ESTIMATORS = ("ipw", "snipw", "dm", "dr", "switch-dr", "dros")
 
