@@ -10,6 +10,11 @@ Two guards, both per process (with several workers, each has its own):
   within a minute the address is refused until the minute has passed, so
   keys cannot be guessed at speed. A correct key does not lift the block.
 
+Behind a reverse proxy every client has the proxy's address, so one
+client's wrong keys hold back the others' key checks for that minute:
+there, leave the per-address guard to the proxy
+(``ServiceSettings(failed_logins_per_minute=0)`` turns it off here).
+
 Both answer 429 with a ``Retry-After`` header. The state lives in memory,
 behind one lock (the dashboard's login runs in the thread pool).
 """
