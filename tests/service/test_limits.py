@@ -53,8 +53,9 @@ def test_failed_key_checks_block_an_address_for_a_minute() -> None:
     assert retry_after(0.2) == {"Retry-After": "1"} and retry_after(2.1)["Retry-After"] == "3"
 
 
-def _app(tmp_path: Path, store: Store, **settings: object) -> TestClient:
-    app = create_app(Workspace.resolve(tmp_path / "ws"), ServiceSettings(**settings), store=store)  # type: ignore[arg-type]
+def _app(tmp_path: Path, store: Store, **settings: float) -> TestClient:
+    workspace = Workspace.resolve(tmp_path / "ws")
+    app = create_app(workspace, ServiceSettings(**settings), store=store)  # type: ignore[arg-type]
     return TestClient(app, raise_server_exceptions=False)
 
 
