@@ -48,21 +48,9 @@ def test_ope_json(tmp_path: Path) -> None:
     assert sorted(c["estimator"] for c in selection["candidates"]) == ["dm", "dros", "ipw"]
     assert payload["recommended"] == selection["chosen"]
     # Without the simulation the fixed default is recommended.
-    done = runner.invoke(
-        app,
-        [
-            "ope",
-            "--log",
-            str(log),
-            "--policy",
-            "uniform",
-            "-b",
-            "0",
-            "--select-reps",
-            "0",
-            "--json",
-        ],
-    )
+    fixed = ["--policy", "uniform", "-b", "0", "--select-reps", "0", "--json"]
+    done = runner.invoke(app, ["ope", "--log", str(log), *fixed])
+    assert done.exit_code == 0, done.output
     payload = json.loads(done.stdout)
     assert payload["selection"] is None and payload["recommended"] == "dros"
 
