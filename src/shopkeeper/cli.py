@@ -883,6 +883,7 @@ from shopkeeper import (  # noqa: E402, F401
     _cli_ope,
     _cli_orders,
     _cli_pricing,
+    _cli_privacy,
     _cli_recommend,
 )
 

@@ -222,7 +222,10 @@ def _load(
                 if progress:
                     progress("write", table, i, len(order))
                 item = valid[table]
-                written = write_frame(conn, item.spec, item.frame)
+                # Personal columns are sealed here, inside the transaction that
+                # records the key's id, so no path writes them in clear.
+                frame = store.vault.seal_frame(conn, table, item.frame)
+                written = write_frame(conn, item.spec, frame)
                 loads.append(
                     TableLoad(
                         table, item.raw.source, written, item.extra_columns, item.duplicates_dropped

@@ -77,7 +77,7 @@ class RequestContext:
         except Exception:
             # The one place an unexpected failure becomes a response: the log
             # keeps the traceback, the client gets the error body and the id.
-            error_log.exception("unexpected failure on %s %s", scope["method"], scope["path"])
+            error_log.exception("unexpected failure on %s %s", scope["method"], _logged_path(scope))
             if started_response[0]:
                 raise
             await _send_error(
@@ -94,7 +94,7 @@ class RequestContext:
                         {
                             "request_id": request_id,
                             "method": scope["method"],
-                            "path": scope["path"],
+                            "path": _logged_path(scope),
                             "status": status[0],
                             "ms": round((time.perf_counter() - started) * 1000, 2),
                             "key_id": state.get("key_id"),
@@ -103,6 +103,23 @@ class RequestContext:
                         separators=(",", ":"),
                     )
                 )
+
+
+def _logged_path(scope: Scope) -> str:
+    """The path for the log: the route's template when it has parameters.
+
+    ``/api/v1/recommend/{customer_id}`` rather than the customer's id: logs
+    name no customer (see docs/privacy.md), and templates group better.
+    """
+    template = getattr(scope.get("route"), "path", None)
+    path = str(scope["path"])
+    if isinstance(template, str) and "{" in template:
+        # The route may be the router's own (without the /api/v1 prefix): put
+        # its template over the path's last segments.
+        parts, tail = path.split("/"), template.strip("/").split("/")
+        if len(tail) <= len(parts):
+            return "/".join(parts[: len(parts) - len(tail)] + tail)
+    return path
 
 
 async def _send_error(send: Send, status: int, code: str, message: str, request_id: str) -> None:

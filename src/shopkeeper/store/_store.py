@@ -15,7 +15,8 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
@@ -26,6 +27,9 @@ from shopkeeper import contract
 from shopkeeper.errors import StoreError
 from shopkeeper.store._schema import EXTRA_COLUMN, METADATA, SCHEMA_VERSION
 from shopkeeper.workspace import Workspace
+
+if TYPE_CHECKING:
+    from shopkeeper.privacy import Vault
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +49,16 @@ class Store:
     schema : str, optional
         PostgreSQL only: the schema (namespace) to keep the tables in, created
         if missing. Lets several shops, or test runs, share one database.
+    key_file : path, optional
+        Where the key sealing the personal columns is kept when neither
+        ``SHOPKEEPER_PII_KEY`` nor ``SHOPKEEPER_PII_KEY_FILE`` names one (see
+        ``shopkeeper.privacy``); created on the first personal value written.
+        Default: ``pii.key`` beside a SQLite file; none for PostgreSQL.
     """
 
-    def __init__(self, url: str, *, schema: str | None = None) -> None:
+    def __init__(
+        self, url: str, *, schema: str | None = None, key_file: str | Path | None = None
+    ) -> None:
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         self.url = url
@@ -69,6 +80,20 @@ class Store:
             if not _SCHEMA_NAME.match(schema):
                 raise StoreError(f"schema name {schema!r} must match {_SCHEMA_NAME.pattern}")
         self._install_connect_hooks()
+        database = make_url(url).database
+        if key_file is None and backend == "sqlite" and database not in (None, "", ":memory:"):
+            key_file = Path(database).parent / "pii.key"
+        self.key_file: Path | None = None if key_file is None else Path(key_file)
+        self._vault: Vault | None = None
+
+    @property
+    def vault(self) -> Vault:
+        """Seals and opens this store's personal data (see ``shopkeeper.privacy``)."""
+        if self._vault is None:
+            from shopkeeper.privacy import Vault
+
+            self._vault = Vault(self)
+        return self._vault
 
     @property
     def display_url(self) -> str:
@@ -79,7 +104,7 @@ class Store:
     def open(cls, workspace: Workspace | None = None) -> Store:
         """The store of ``workspace`` (default: the resolved workspace), schema created."""
         ws = workspace or Workspace.resolve()
-        store = cls(ws.database_url)
+        store = cls(ws.database_url, key_file=ws.root / "pii.key")
         store.create()
         return store
 
@@ -98,6 +123,9 @@ class Store:
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA busy_timeout=30000")
                 cur.execute("PRAGMA temp_store=MEMORY")
+                # Deleted and overwritten cells are zeroed, so an erased customer
+                # leaves no copy in free pages (see shopkeeper.privacy).
+                cur.execute("PRAGMA secure_delete=ON")
                 # 64 MiB of page cache: upserts into big indexes thrash the 2 MiB default.
                 cur.execute("PRAGMA cache_size=-65536")
                 cur.close()
@@ -183,7 +211,8 @@ class Store:
         """A contract table as a data frame, ordered by its key.
 
         ``extra=True`` expands the kept unknown columns from their JSON
-        object into columns of their own.
+        object into columns of their own. Personal columns come back opened
+        (as the shop sent them), which needs the store's key.
         """
         spec = contract.table(table)
         sql_table = METADATA.tables[table]
@@ -197,11 +226,23 @@ class Store:
         query = select(*cols).order_by(*(sql_table.c[k] for k in spec.key))
         with self.engine.connect() as conn:
             frame = pd.read_sql(query, conn)
+        frame = self._open_sealed(table, frame, spec.key[0])
         if extra:
             raw = frame.pop(EXTRA_COLUMN)
             parsed = pd.json_normalize([json.loads(v) if v else {} for v in raw])
             frame = pd.concat([frame, parsed.set_index(frame.index)], axis=1)
         return frame
+
+    def _open_sealed(self, table: str, frame: pd.DataFrame, row_key: str) -> pd.DataFrame:
+        from shopkeeper.privacy import SEALED
+
+        if not any(c in frame.columns for c in SEALED.get(table, ())):
+            return frame
+        if row_key in frame.columns:
+            return self.vault.open_frame(table, frame)
+        # The row key names each token's place: read it along, then drop it.
+        ids = self.read(table, [row_key])[row_key]
+        return self.vault.open_frame(table, frame.assign(**{row_key: ids})).drop(columns=row_key)
 
     def select_frame(self, query: object, columns: Sequence[str]) -> pd.DataFrame:
         """The rows of a SQLAlchemy ``select`` as a data frame with ``columns`` (in order)."""

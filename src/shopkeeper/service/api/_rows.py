@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 
 from shopkeeper import contract
+from shopkeeper.privacy import SEALED
 from shopkeeper.store import EXTRA_COLUMN, METADATA, Store
 
 MAX_LIMIT = 1_000
@@ -61,10 +62,16 @@ def page(
     ]
     query = query.order_by(*ordering).limit(limit).offset(offset)
     with store.engine.connect() as conn:
-        rows = conn.execute(query).all()
+        rows: list[Sequence[Any]] = list(conn.execute(query).all())
         count = int(conn.execute(counting).scalar_one()) if total else None
+    if table in SEALED:
+        # Sealed personal values are opened only for the callers allowed them
+        # (the caller hides them otherwise, and then nothing is opened).
+        opened = [store.vault.open_row(table, dict(zip(columns, r, strict=True))) for r in rows]
+        rows = [tuple(o[c] for c in columns) for o in opened]
+    items = [row_dict(columns, r) for r in rows]
     return {
-        "items": [row_dict(columns, r) for r in rows],
+        "items": items,
         "total": count,
         "limit": limit,
         "offset": offset,

@@ -1,4 +1,5 @@
-"""Customers: personal data (name, email, phone) only for admin keys, each read audited."""
+"""Customers: personal data (name, email, phone, kept unknown columns) only for admin keys,
+each read audited under the customer's pseudonym."""
 
 from __future__ import annotations
 
@@ -14,20 +15,24 @@ from shopkeeper.audit import actor_of, audit
 from shopkeeper.service.api._rows import MAX_LIMIT, MAX_OFFSET, one, page
 from shopkeeper.service.deps import require, use_store
 from shopkeeper.service.errors import ApiError
-from shopkeeper.store import Store
+from shopkeeper.store import EXTRA_COLUMN, Store
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 PII = contract.table("customers").pii_columns
+# A customer's kept unknown columns (an address, a birth date) are personal too.
+PERSONAL = (*PII, EXTRA_COLUMN)
 
 
 def _hidden(key: ApiKey) -> tuple[str, ...]:
-    return () if key.allows("admin") else PII
+    return () if key.allows("admin") else PERSONAL
 
 
 @router.get(
     "",
     summary="Customers, by customer id",
-    description=f"Personal data ({', '.join(PII)}) is left out unless the key is an admin's.",
+    description=(
+        f"Personal data ({', '.join(PERSONAL)}) is left out unless the key is an admin's."
+    ),
 )
 def list_customers(
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
@@ -37,9 +42,10 @@ def list_customers(
 ) -> dict[str, Any]:
     found = page(store, "customers", hide=_hidden(key), limit=limit, offset=offset)
     if key.allows("admin") and found["items"]:
-        ids = [row["customer_id"] for row in found["items"]]
-        target = ids[0] if len(ids) == 1 else f"{len(ids)} customers"
-        audit(store, actor_of(key.key_id), "customers.read_personal", target, {"ids": ids})
+        # The audit log names customers by pseudonym (docs/privacy.md).
+        names = store.vault.pseudonymizer().many(row["customer_id"] for row in found["items"])
+        target = names[0] if len(names) == 1 else f"{len(names)} customers"
+        audit(store, actor_of(key.key_id), "customers.read_personal", target, {"ids": names})
     return found
 
 
@@ -54,7 +60,6 @@ async def get_customer(
     if found is None:
         raise ApiError(404, f"no customer {customer_id!r}")
     if key.allows("admin"):
-        await run_in_threadpool(
-            audit, store, actor_of(key.key_id), "customers.read_personal", customer_id
-        )
+        name = store.vault.pseudonymizer()(customer_id)
+        await run_in_threadpool(audit, store, actor_of(key.key_id), "customers.read_personal", name)
     return JSONResponse(found)
