@@ -202,16 +202,22 @@ def build_audience(
     order_by: str | None = "clv",
 ) -> AudienceResult:
     """The customers of ``scores`` (index customer_id) meeting every condition who
-    gave marketing consent according to ``consent_marketing`` (by customer_id).
+    gave marketing consent according to ``consent_marketing`` (by customer_id;
+    the store's answer now: a customer it lacks, or a missing answer, is a no).
+    A ``consent_marketing`` column of ``scores`` is replaced by that answer.
 
     Members come sorted by ``order_by`` (highest first) when that column exists.
     """
     conds = [parse_condition(c) if isinstance(c, str) else c for c in conditions]
+    now = consent_marketing.reindex(scores.index).astype("boolean").fillna(False)
+    if "consent_marketing" in scores.columns:
+        # The scores hold the answer at scoring time: conditions, members' rows and
+        # exports read the answer given now instead (on a copy: the scores stay).
+        scores = scores.assign(consent_marketing=now)
     keep = np.ones(len(scores), dtype=bool)
     for cond in conds:
         keep &= _mask(scores, cond)
-    consent = consent_marketing.reindex(scores.index)
-    agreed = consent.astype("boolean").fillna(False).to_numpy(dtype=bool)
+    agreed = now.to_numpy(dtype=bool)
     members = scores[keep & agreed]
     if order_by and order_by in members.columns:
         members = members.sort_values(order_by, ascending=False, kind="stable")

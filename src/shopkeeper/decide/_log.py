@@ -4,7 +4,11 @@ The export has one row per decision (a slate: one per position) with the
 columns ``shopkeeper ope --log`` takes: ``action`` (the index in the
 policy's actions), ``position``, ``propensity`` (the logged probability),
 ``reward``, and one ``context_<name>`` column per context feature, plus the
-ids and times that trace a row back to its decision.
+ids and times that trace a row back to its decision, and ``withheld``: true
+where the customer had declined personalisation, so the context columns hold
+the neutral context the decision was really made on (``decide._serve``), not
+theirs. (``shopkeeper ope`` reads ``context_*`` columns only; ``withheld`` is
+for filtering.)
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from shopkeeper.decide._book import get_policy
+from shopkeeper.decide._serve import WITHHELD
 from shopkeeper.store import METADATA, Store
 
 DECISIONS = METADATA.tables["decisions"]
@@ -69,11 +74,10 @@ def ope_log(store: Store, policy_id: str) -> pd.DataFrame:
             "reward": frame["reward"].astype(float),
         }
     )
-    features = record.config.get("features") or []
-    if features:
-        contexts = [json.loads(c) for c in frame["context"]]
-        for name in features:
-            out[f"context_{name}"] = [float(c.get(name, float("nan"))) for c in contexts]
+    contexts = [json.loads(c) for c in frame["context"]]
+    out["withheld"] = [bool(c.get(WITHHELD, False)) for c in contexts]
+    for name in record.config.get("features") or []:
+        out[f"context_{name}"] = [float(c.get(name, float("nan"))) for c in contexts]
     return out
 
 

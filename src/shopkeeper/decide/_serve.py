@@ -15,6 +15,19 @@ at most one step a day. Of the decisions, ``1 - exploration_share`` show the
 best price within the step of the day's anchor (among prices already
 tried) and the rest follow the policy's own probabilities
 over the whole grid; the logged probability is that of the whole mixture.
+
+Consent: a decision that names a customer whose ``consent_personalization``
+the store holds as false *now* (one indexed lookup per decision) is made
+without their context. A contextual slot policy decides on the *neutral
+context* instead: each feature at its mean over the contexts the policy has
+learned from (``context_totals`` in its config, summed as outcomes arrive,
+withheld contexts left out); while that is all zeros (nothing learned yet) the
+items are drawn uniformly, each with chance ``1 / len(items)`` at each
+position. Prices never read a context or a customer at all. Either way the
+log keeps what was used, not what was sent: the neutral features (if any) and
+``"_withheld": true``, never the caller's context. A missing answer is a yes
+(the contract's default); a customer the store does not hold is treated as an
+anonymous visitor, whose context is used as sent.
 """
 
 from __future__ import annotations
@@ -27,7 +40,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from shopkeeper.decide._book import (
     POLICIES,
@@ -39,12 +52,15 @@ from shopkeeper.decide._book import (
     save_state,
 )
 from shopkeeper.decide._guardrails import PriceGuardrails
-from shopkeeper.decide._policy import Policy
+from shopkeeper.decide._policy import Choice, Policy
 from shopkeeper.errors import ConfigError, ConflictError, NotFoundError
 from shopkeeper.store import METADATA, Store
 
 DECISIONS = METADATA.tables["decisions"]
 PRODUCTS = METADATA.tables["products"]
+CUSTOMERS = METADATA.tables["customers"]
+#: The key a logged context carries when the customer's own context was withheld.
+WITHHELD = "_withheld"
 PRICE_REWARDS = ("margin", "revenue", "purchase")
 SLOT_REWARDS = ("click", "purchase", "revenue")
 OUTCOME_FIELDS = ("click", "purchase", "quantity", "revenue", "margin")
@@ -73,6 +89,49 @@ def make_policy(
 
 def _new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
+
+
+# Built once: every decision naming a customer runs it (one lookup by the key).
+_CONSENT = select(CUSTOMERS.c.consent_personalization).where(
+    CUSTOMERS.c.customer_id == bindparam("customer")
+)
+
+
+def declined_personalisation(store: Store, customer_id: str | None) -> bool:
+    """Whether the named customer declines personalisation, as the store holds it now.
+
+    Only a stored false counts: no customer named, a missing answer (the
+    contract's default is yes) and a customer the store does not hold (an
+    anonymous visitor to it) all leave the context in use.
+    """
+    if customer_id is None:
+        return False
+    with store.engine.connect() as conn:
+        row = conn.execute(_CONSENT, {"customer": customer_id}).first()
+    return row is not None and row[0] is False
+
+
+def neutral_context(config: dict[str, Any]) -> dict[str, float]:
+    """The features a declined customer's decision is made on: each one's mean over
+    the contexts the policy has learned from (0 before it has learned from any)."""
+    features = list(config.get("features") or [])
+    totals = config.get("context_totals") or {}
+    count = int(totals.get("n", 0))
+    sums = totals.get("sums") or [0.0] * len(features)
+    return {name: (float(sums[i]) / count if count else 0.0) for i, name in enumerate(features)}
+
+
+def _checked_context(context: dict[str, Any] | None) -> dict[str, Any]:
+    found = dict(context or {})
+    if WITHHELD in found:
+        # The marker says the service withheld a context; a caller cannot forge it.
+        raise ConfigError(f"context.{WITHHELD}: reserved for the decision log; use another name")
+    return found
+
+
+def _uniform_slate(n_actions: int, positions: int, rng: np.random.Generator) -> list[Choice]:
+    """Distinct actions in a uniformly random order: each has chance 1/K at each position."""
+    return [Choice(int(a), 1.0 / n_actions) for a in rng.permutation(n_actions)[:positions]]
 
 
 def _context_vector(
@@ -186,6 +245,9 @@ def start_slot_policy(
         "reward": reward,
         "features": names,
     }
+    if names:
+        # What the neutral context (for customers who declined) is the mean of.
+        config["context_totals"] = {"n": 0, "sums": [0.0] * len(names)}
     policy = make_policy(kind, list(items), names, params)
     return create_policy(store, policy_id or f"slot:{slot}", "slot", policy, config)
 
@@ -248,10 +310,18 @@ def decide_price(
     rng: np.random.Generator | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Choose the price to show one visitor for ``product_id``, and log it."""
+    """Choose the price to show one visitor for ``product_id``, and log it.
+
+    The price is drawn from a table that reads neither ``customer_id`` nor
+    ``context`` (price policies take no features): one product's visitors all
+    face the same chances. ``context`` is only kept in the log, and not even
+    that for a customer who declines personalisation (``{"_withheld": true}``).
+    """
     rng = rng or np.random.default_rng()
     at = at or now()
+    sent = _checked_context(context)
     record = running_policy_for(store, "price", "product_id", product_id)
+    logged = {WITHHELD: True} if declined_personalisation(store, customer_id) else sent
     with store.transaction() as conn:
         record = get_policy(store, record.policy_id, conn)
         policy = record.policy()
@@ -273,7 +343,7 @@ def decide_price(
             "action_index": action,
             "n_actions": len(table),
             "probability": float(table[action]),
-            "context": json.dumps(context or {}),
+            "context": json.dumps(logged),
         }
         conn.execute(insert(DECISIONS).values(**decision))
         conn.execute(
@@ -301,16 +371,36 @@ def decide_slot(
     rng: np.random.Generator | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Choose the items for the positions of ``slot`` for one visitor, and log them."""
+    """Choose the items for the positions of ``slot`` for one visitor, and log them.
+
+    When ``customer_id`` declines personalisation (as the store holds it now),
+    ``context`` is checked as for anyone but not used: a contextual policy
+    decides on :func:`neutral_context` (uniformly while that is all zeros), and
+    the log keeps those features with ``"_withheld": true``, so the logged
+    context and probability are those of what was served.
+    """
     rng = rng or np.random.default_rng()
     at = at or now()
+    sent = _checked_context(context)
     record = running_policy_for(store, "slot", "slot", slot)
     wanted = record.config["positions"] if positions is None else positions
     if not 1 <= wanted <= record.config["positions"]:
         raise ConfigError(f"positions={wanted}: the slot {slot!r} has {record.config['positions']}")
-    vector = _context_vector(context or {}, record.config["features"])
+    features = record.config["features"]
+    vector = _context_vector(sent, features)  # a bad request fails alike for everyone
+    logged: dict[str, Any] = sent
     policy = record.policy()
-    choices = policy.choose_slate(vector, wanted, rng)
+    withheld = declined_personalisation(store, customer_id)
+    if withheld:
+        neutral = neutral_context(record.config)
+        logged = {**neutral, WITHHELD: True}
+        vector = np.asarray([neutral[name] for name in features]) if features else None
+    if withheld and vector is not None and not vector.any():
+        # A linear model scores every action alike at zero (Thompson would always
+        # draw the first): with nothing to go on, every item gets an equal chance.
+        choices = _uniform_slate(len(record.actions), wanted, rng)
+    else:
+        choices = policy.choose_slate(vector, wanted, rng)
     request_id = _new_id("r")
     rows = [
         {
@@ -328,7 +418,7 @@ def decide_slot(
             "action_index": choice.action,
             "n_actions": len(record.actions),
             "probability": float(choice.probability),
-            "context": json.dumps(context or {}),
+            "context": json.dumps(logged),
         }
         for position, choice in enumerate(choices)
     ]
@@ -425,6 +515,34 @@ def _learned(policy: Policy, action: int, reward: float) -> float:
     return reward
 
 
+def _add_context_totals(
+    conn: Connection,
+    record: PolicyRecord,
+    learned: list[tuple[int, float, np.ndarray | None, bool]],
+) -> None:
+    """Add the contexts a contextual policy learned from to the sums behind its
+    neutral context, inside the caller's transaction (the row is locked).
+
+    Withheld contexts are left out: they are the neutral context already, and
+    the mean is that of the visitors whose own context was used.
+    """
+    features = record.config.get("features") or []
+    used = [v for _, _, v, withheld in learned if v is not None and not withheld]
+    if not features or not used:
+        return
+    totals = record.config.get("context_totals") or {"n": 0, "sums": [0.0] * len(features)}
+    sums = np.asarray(totals["sums"], dtype=float) + np.sum(used, axis=0)
+    config = {
+        **record.config,
+        "context_totals": {"n": int(totals["n"]) + len(used), "sums": sums.tolist()},
+    }
+    conn.execute(
+        update(POLICIES)
+        .where(POLICIES.c.policy_id == record.policy_id)
+        .values(config=json.dumps(config))
+    )
+
+
 def record_outcomes(
     store: Store, outcomes: list[dict[str, Any]], *, at: datetime | None = None
 ) -> dict[str, Any]:
@@ -444,7 +562,7 @@ def record_outcomes(
                 f"outcomes[{seen[outcome['decision_id']]}]"
             )
         seen[outcome["decision_id"]] = i
-    updated: dict[str, list[tuple[int, float, np.ndarray | None]]] = defaultdict(list)
+    updated: dict[str, list[tuple[int, float, np.ndarray | None, bool]]] = defaultdict(list)
     with store.transaction() as conn:
         rows = {
             r.decision_id: r
@@ -476,22 +594,26 @@ def record_outcomes(
                     **{name: outcome[name] for name in OUTCOME_FIELDS},
                 )
             )
-            vector = _context_vector(
-                json.loads(decision.context), config["features"], f"{where} context"
+            logged = json.loads(decision.context)
+            vector = _context_vector(logged, config["features"], f"{where} context")
+            withheld = bool(logged.get(WITHHELD, False))
+            updated[decision.policy_id].append(
+                (int(decision.action_index), reward, vector, withheld)
             )
-            updated[decision.policy_id].append((int(decision.action_index), reward, vector))
         versions = {}
         for policy_id, learned in updated.items():
             record = records[policy_id]
             policy = record.policy()
             if record.status == "running":
-                for action, reward, vector in learned:
+                # A withheld decision teaches what was used (the neutral context).
+                for action, reward, vector, _ in learned:
                     policy.update(action, _learned(policy, action, reward), vector)
+                _add_context_totals(conn, record, learned)
             versions[policy_id] = save_state(
                 conn,
                 record,
                 policy,
                 outcomes=len(learned),
-                reward=sum(r for _, r, _ in learned),
+                reward=sum(r for _, r, _, _ in learned),
             )
     return {"accepted": len(checked), "policies": versions}

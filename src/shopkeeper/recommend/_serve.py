@@ -9,7 +9,11 @@ CLI and the API answer from. Scoring comes from the fitted model; the
    are taken as available); a category filter keeps one category (prefix).
 2. **Consent and cold start**: a customer who declined personalisation, or one
    with no history (new or unknown), gets the non-personal list (recent
-   popularity).
+   popularity). A declined customer's list is exactly the anonymous one:
+   nothing of theirs is read, not even their purchases for the repurchase
+   rules. :meth:`Recommendations.answer` given a store reads the consent from
+   it at every request (a decline counts from the next answer, a consent
+   given back too); without a store, the consent read at training is used.
 3. **Repurchase rules** per category (prefix match): ``durable`` products a
    customer bought are not shown again; ``consumable`` ones are shown again
    once due, i.e. when the days since the customer's last purchase reach
@@ -243,12 +247,24 @@ class Recommendations:
             raise NotFoundError(f"product {product_id!r} is not in the catalog the model knows")
         return code
 
+    def _code(self, customer_id: str) -> int:
+        """The model's row of a customer, -1 when it never saw them.
+
+        The one place serving maps a customer id to the model's key, so that a
+        model keyed otherwise (pseudonymous keys) changes only this.
+        """
+        return int(self.data.user_codes([str(customer_id)])[0])
+
+    def declined(self, customer_id: str) -> bool:
+        """Whether the customer had declined personalisation when the model was trained."""
+        return str(customer_id) in self.no_consent
+
     def knows_customer(self, customer_id: str) -> bool:
-        return int(self.data.user_codes([str(customer_id)])[0]) >= 0
+        return self._code(customer_id) >= 0
 
     def history(self, customer_id: str, limit: int = 50) -> list[dict[str, Any]]:
         """The customer's purchases and browse events the model learned from, latest first."""
-        code = int(self.data.user_codes([str(customer_id)])[0])
+        code = self._code(customer_id)
         if code < 0:
             return []
         rows = self.data.log.iloc[self._rows_of(code)]
@@ -275,6 +291,7 @@ class Recommendations:
         max_per_category: int | None = None,
         now: pd.Timestamp | None = None,
         recent: pd.DataFrame | None = None,
+        declined: bool | None = None,
     ) -> list[Recommendation]:
         """The customer's list, after every serving rule.
 
@@ -283,16 +300,21 @@ class Recommendations:
         :meth:`recent_frame` builds them): it is folded into their history for
         this answer, without retraining, so a product viewed a minute ago
         already shapes the list.
+
+        ``declined`` is whether the customer declines personalisation now (as
+        the store says); None takes the answer read at training. A declined
+        customer gets exactly the anonymous list: neither their history nor
+        ``recent`` is read.
         """
         if n < 1:
             raise ConfigError("n must be at least 1")
-        code = int(self.data.user_codes([str(customer_id)])[0])
+        refused = self.declined(customer_id) if declined is None else declined
+        # Declined: served as a stranger, so nothing of theirs shapes the list.
+        code = -1 if refused else self._code(customer_id)
         data, user = self.data, code
-        if recent is not None and len(recent) and str(customer_id) not in self.no_consent:
+        if recent is not None and len(recent) and not refused:
             data, user = self._folded(str(customer_id), code, recent), 0
-        personal = (
-            user >= 0 and str(customer_id) not in self.no_consent and data.n_occasions()[user] > 0
-        )
+        personal = user >= 0 and data.n_occasions()[user] > 0
         parts: list[tuple[Recommender, np.ndarray]] = []
         if personal:
             parts = self._parts(user, data)
@@ -309,7 +331,7 @@ class Recommendations:
         picks = self._pick(scores, allowed, n, max_per_category)
         if personal:
             reasons = [max(parts, key=lambda p: p[1][i])[0].explain(data, user, i) for i in picks]
-        elif code >= 0 and str(customer_id) in self.no_consent:
+        elif refused:
             reasons = ["popular in the shop (no personalisation: the customer declined it)"] * len(
                 picks
             )
@@ -317,12 +339,15 @@ class Recommendations:
             reasons = ["popular in the shop (no history yet)"] * len(picks)
         return [self._rec(i, scores[i], r) for i, r in zip(picks, reasons, strict=True)]
 
-    def is_personal(self, customer_id: str, *, recent: bool = False) -> bool:
+    def is_personal(
+        self, customer_id: str, *, recent: bool = False, declined: bool | None = None
+    ) -> bool:
         """Whether the customer's list is their own: consented, with history (the
-        model's, or ``recent`` activity since training)."""
-        if str(customer_id) in self.no_consent:
+        model's, or ``recent`` activity since training). ``declined`` as for
+        :meth:`for_customer` (None: the answer read at training)."""
+        if self.declined(customer_id) if declined is None else declined:
             return False
-        code = int(self.data.user_codes([str(customer_id)])[0])
+        code = self._code(customer_id)
         return bool(recent or (code >= 0 and self.data.n_occasions()[code] > 0))
 
     def answer(
@@ -334,21 +359,45 @@ class Recommendations:
         category: str | None = None,
         max_per_category: int | None = None,
     ) -> tuple[bool, list[Recommendation]]:
-        """Whether the list is personal, and the list. With ``store``, the
-        customer's orders and events since training are read and folded in."""
-        recent = None
-        if store is not None and str(customer_id) not in self.no_consent:
-            from shopkeeper.recommend._source import recent_activity
+        """Whether the list is personal, and the list.
 
+        With ``store``, the customer's personalisation consent is read from it
+        now (one indexed lookup): a customer who declined gets the anonymous
+        list at once, one who gave consent back their own list again, and a
+        customer the store no longer holds is served as an anonymous visitor.
+        Only then, for a consenting customer, are their orders and events
+        since training read and folded in. Without ``store``, the consent read
+        at training decides.
+        """
+        cid = str(customer_id)
+        if store is None:
+            return self.is_personal(cid), self.for_customer(
+                cid, n, category=category, max_per_category=max_per_category
+            )
+        from shopkeeper.recommend._source import personalisation_consent, recent_activity
+
+        consent = personalisation_consent(store, cid)
+        if consent is None:  # not (or no longer) a customer: nothing of theirs is used
+            return False, self.for_customer(
+                "", n, category=category, max_per_category=max_per_category
+            )
+        recent = None
+        if consent:
             since = self.trained_until.to_pydatetime()
-            activity = recent_activity(store, str(customer_id), since)
+            activity = recent_activity(store, cid, since)
             if activity is not None:
                 recent = self.recent_frame(*activity)
                 recent = recent if len(recent) else None
+        declined = not consent
         found = self.for_customer(
-            customer_id, n, category=category, max_per_category=max_per_category, recent=recent
+            cid,
+            n,
+            category=category,
+            max_per_category=max_per_category,
+            recent=recent,
+            declined=declined,
         )
-        return self.is_personal(customer_id, recent=recent is not None), found
+        return self.is_personal(cid, recent=recent is not None, declined=declined), found
 
     def similar_items(self, product_id: str, n: int = 10) -> list[Recommendation]:
         """Products like this one: bought by the same customers, or close in text when new."""

@@ -1,5 +1,10 @@
 """What recommenders read from a store: interactions, the catalog, stock and consent.
 
+Consent is read twice: by training (``ShopData.no_consent``, kept in the
+artifact for answers given without a store) and by serving, per request
+(:func:`personalisation_consent`), so a customer who declines is served the
+non-personal list from their next request, without a retrain.
+
 - Purchases are the lines of orders that were not cancelled; each order is one
   occasion (a basket) of weight 1 per product.
 - Browse events (``view``, ``cart``) of known customers are occasions of their
@@ -68,6 +73,29 @@ _RECENT = union_all(
     .where(_EVENTS.c.product_id.is_not(None))
     .where(_EVENTS.c.event.in_(("view", "cart"))),
 )
+
+
+# One lookup through the customers key (its unique index), built once like _RECENT.
+_CONSENT = select(_CUSTOMERS.c.consent_personalization).where(
+    _CUSTOMERS.c.customer_id == bindparam("customer")
+)
+
+
+def personalisation_consent(store: Store, customer_id: str) -> bool | None:
+    """The customer's personalisation consent as the store holds it now.
+
+    True when they may get personal lists (a missing answer counts as yes, as
+    the contract says), False when they declined, None when the store holds
+    no such customer (removed since training, or never loaded): serving then
+    treats them as an anonymous visitor. This is the one place serving asks
+    about a customer in the store; one indexed lookup, well under the cost of
+    scoring.
+    """
+    with store.engine.connect() as conn:
+        row = conn.execute(_CONSENT, {"customer": customer_id}).first()
+    if row is None:
+        return None
+    return row[0] is not False
 
 
 def recent_activity(

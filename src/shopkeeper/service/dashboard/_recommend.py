@@ -6,7 +6,8 @@ per model and of the hybrid, as a table and a chart, and the hybrid's weights),
 and the similar and bought-together products of one product. Without
 ``customer`` it shows a sample customer with history; without ``product`` the
 customer's latest purchase. Before any recommend model is trained it says how to
-train one. It answers from the same loaded model as the API.
+train one. It answers from the same loaded model as the API, with the customer's
+personalisation consent read from the store at every view, as the API does.
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ def page_context(request: Request, t: Translate) -> dict[str, Any]:
         "customer": customer,
         "product": product,
         "known_customer": model.recs.knows_customer(customer) if customer else False,
-        "declined": customer in model.recs.no_consent,
+        "declined": bool(customer) and model.declined(store, customer),
         "personal": personal,
         "history": history,
         "items": items,

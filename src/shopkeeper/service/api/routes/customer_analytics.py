@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -289,10 +289,8 @@ def audience_now(
     from shopkeeper.customers._train import marketing_consent
 
     consent = marketing_consent(store)
-    analytics = served.analytics
-    now = consent.reindex(analytics.scores.index).astype("boolean").fillna(False)
-    # A shallow replacement (copy-on-write): the served scores stay as they are.
-    current = replace(analytics, scores=analytics.scores.assign(consent_marketing=now))
+    # build_audience replaces the scores' consent column with this answer itself.
+    current = served.analytics
     try:
         return current.audience(conditions, consent)
     except ConfigError as exc:

@@ -6,6 +6,12 @@ what happened to ``POST /outcomes`` (click, purchase, revenue, margin) and
 the policy learns from it at once, as a new version. Deciding and posting
 outcomes need an operator key (they write the log); reading needs a reader
 key; starting and stopping policies needs an operator key too.
+
+A decision naming a customer who declined personalisation (as the store says
+at that moment) does not use or keep the context sent with it: a contextual
+slot decides on the policy's neutral context, and the log marks the decision
+``"_withheld": true`` (``docs/decisions.md``, "Consent"). Prices never read a
+customer or a context.
 """
 
 from __future__ import annotations
@@ -40,7 +46,11 @@ MAX_BATCH = 1_000
 
 class PriceRequest(BaseModel):
     product_id: str = Field(description="The product whose price to show.")
-    customer_id: str | None = Field(None, description="The visitor, when known.")
+    customer_id: str | None = Field(
+        None,
+        description="The visitor, when known. The price never depends on it; for a customer "
+        "who declined personalisation the context is not kept.",
+    )
     context: dict[str, Any] | None = Field(
         None, description="Anything worth keeping with the decision (device, page, ...)."
     )
@@ -48,7 +58,11 @@ class PriceRequest(BaseModel):
 
 class SlotRequest(BaseModel):
     slot: str = Field(description="The placement, as the slot policy was started with.")
-    customer_id: str | None = None
+    customer_id: str | None = Field(
+        None,
+        description="The visitor, when known. For a customer who declined personalisation "
+        "the context is neither used nor kept: the policy's neutral context is.",
+    )
     positions: int | None = Field(None, ge=1, description="Default: every position.")
     context: dict[str, Any] | None = Field(
         None, description="Named numeric features; a contextual policy needs its features."

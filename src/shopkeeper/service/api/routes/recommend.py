@@ -5,6 +5,10 @@ the artifact of the latest successful ``recommend`` job (train one with
 ``shopkeeper train recommend`` or ``POST /api/v1/jobs`` with kind ``recommend``).
 Without one the routes answer 409.
 
+A customer's list reads their personalisation consent from the store at every
+request, not from the model: a customer who declines gets the shop's list
+(``personal: false``) from their next request, without a retrain.
+
 The model is loaded once per process and kept while the kind's ``current.json``
 names it; when a newer job is promoted, the next request loads that one and the
 old one is let go. Loading is serialised by a lock, and the model's lazily built
@@ -77,8 +81,18 @@ class ServedModel:
         self._sample = self._pick_sample()
 
     def personal(self, customer_id: str) -> bool:
-        """Whether the customer's list is their own, from what the model learned."""
+        """Whether the customer's list is their own, from what the model learned
+        (consent as read at training; :meth:`answer` reads it from the store)."""
         return self.recs.is_personal(customer_id)
+
+    def declined(self, store: Store | None, customer_id: str) -> bool:
+        """Whether the customer declines personalisation: as the store holds it now
+        (as read at training when there is no store)."""
+        if store is None:
+            return self.recs.declined(customer_id)
+        from shopkeeper.recommend._source import personalisation_consent
+
+        return personalisation_consent(store, customer_id) is False
 
     def answer(
         self,
@@ -88,9 +102,9 @@ class ServedModel:
         category: str | None = None,
         max_per_category: int | None = None,
     ) -> tuple[bool, list[dict[str, Any]]]:
-        """Whether the list is personal, and the list, with the customer's orders
-        and events since training folded in (no retraining, no cache: every
-        answer is scored)."""
+        """Whether the list is personal, and the list: the customer's consent read
+        from ``store`` now, and for a consenting one their orders and events since
+        training folded in (no retraining, no cache: every answer is scored)."""
         personal, found = self.recs.answer(
             customer_id, n, store=store, category=category, max_per_category=max_per_category
         )
@@ -242,9 +256,11 @@ async def for_customer(
     store: Store = Depends(use_store),
     _key: ApiKey = Depends(require("reader")),
 ) -> JSONResponse:
-    """Personal when the customer has history and did not decline personalisation
-    (``personal`` says which); otherwise what is popular in the shop now."""
-    # Scoring one customer takes about 2 ms of CPU: on the event loop it costs
+    """Personal when the customer has history and has not declined personalisation
+    as the store holds it now (``personal`` says which); otherwise what is popular
+    in the shop now, the same list an anonymous visitor gets."""
+    # Scoring one customer takes about 2 ms of CPU (the consent and recent-activity
+    # lookups are indexed reads well under that): on the event loop it costs
     # less than the round trip through the thread pool, and under load a thread
     # would only queue for the same interpreter lock. Loading a model (a second
     # or more) goes to the thread pool, so that it never stalls the loop.
