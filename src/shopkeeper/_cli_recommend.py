@@ -38,7 +38,7 @@ def _load_recommender(ws: Workspace) -> Any:
     folder = current_artifact(ws, "recommend")
     if folder is None or not (folder / ARTIFACT).exists():
         raise ConfigError("no recommender is trained yet; run 'shopkeeper train recommend' first")
-    return Recommendations.load(folder / ARTIFACT)
+    return Recommendations.load(folder / ARTIFACT, Store.open(ws))
 
 
 @app.command()

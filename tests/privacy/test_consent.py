@@ -158,7 +158,7 @@ def test_recommendations_follow_consent_withdrawn_and_given_back_without_a_retra
 ) -> None:
     artifact = current_artifact(shop.workspace, "recommend")
     assert artifact is not None
-    recs = Recommendations.load(artifact / ARTIFACT)  # the Python path, its own copy
+    recs = Recommendations.load(artifact / ARTIFACT, shop.store)  # the Python path, a copy
     customer, reader = shop.sample, keys["reader"]
 
     def python() -> tuple[bool, list[str]]:

@@ -16,8 +16,9 @@ from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from shopkeeper.cli import app
+from shopkeeper.customers._train import load_analytics
 from shopkeeper.demo import DemoConfig, build_demo
-from shopkeeper.errors import NotFoundError
+from shopkeeper.errors import ConfigError, NotFoundError
 from shopkeeper.ingest import load_folder
 from shopkeeper.jobs import current_artifact, run_job
 from shopkeeper.privacy import KEY_ENV, KEY_FILE_ENV, erase_customer, find_traces
@@ -82,6 +83,30 @@ def _count(store: Store, table: str, customer_id: str) -> int:
         return int(conn.execute(query).scalar_one())
 
 
+def test_model_files_name_customers_only_by_pseudonymous_keys(
+    shop: tuple[Workspace, Store],
+) -> None:
+    ws, store = shop
+    ids = store.read("customers", ["customer_id"])["customer_id"].astype(str).tolist()
+    name = store.vault.pseudonymizer()
+    files = [p for p in ws.models_dir.rglob("*") if p.is_file()]
+    for kind in ("recommend", "customers"):
+        assert any(f.parent.parent.name == kind for f in files)
+    # No id in any encoding in any model file; the keys are there instead.
+    assert find_traces(store, None, []) == []  # no workspace: the database only, no ids asked
+    found = [p for p in find_traces(store, ws, ids[:80]) if p.startswith("model artifact")]
+    assert found == []
+    raw = b"".join(f.read_bytes() for f in files)
+    assert sum(name(c).encode() in raw for c in ids[:80]) >= 40
+    # Loaded with the store, the models answer by customer id as before.
+    served = Recommendations.load(_artifact(ws), store)
+    assert sum(served.knows_customer(c) for c in ids[:80]) >= 40
+    with pytest.raises(ConfigError, match="pseudonymous keys"):
+        Recommendations.load(_artifact(ws))
+    analytics = load_analytics(ws, store)
+    assert set(analytics.scores.index) <= set(ids) and len(analytics.scores) == len(ids)
+
+
 def test_the_export_holds_everything_about_the_customer(
     shop: tuple[Workspace, Store], tmp_path: Path
 ) -> None:
@@ -122,8 +147,9 @@ def test_the_erase_leaves_nothing_of_the_customer_in_any_byte(
     orders_before = store.count("orders")
     lines_before = store.count("order_lines")
     old_models = {k: current_artifact(ws, k) for k in ("recommend", "customers")}
-    # The search finds the customer where they are: it can fail.
-    before = find_traces(store, ws, [customer_id], [email])
+    pseudonym = store.vault.pseudonymizer()(customer_id)
+    # The search finds the customer where they are: it can fail. Models hold the pseudonym.
+    before = find_traces(store, ws, [customer_id], [email], [pseudonym])
     assert any(p.startswith("database file") for p in before)
     assert any(p.startswith("model artifact models/recommend/") for p in before)
     assert any(p.startswith("model artifact models/customers/") for p in before)
@@ -140,7 +166,7 @@ def test_the_erase_leaves_nothing_of_the_customer_in_any_byte(
 
     store = Store.open(ws)
     # Raw bytes of the database, every artifact and every workspace file.
-    assert find_traces(store, ws, [customer_id], [email]) == []
+    assert find_traces(store, ws, [customer_id], [email], [pseudonym]) == []
     for table in PERSONAL_TABLES:
         assert _count(store, table, customer_id) == 0
     # The books keep their orders, without the link.
@@ -149,7 +175,6 @@ def test_the_erase_leaves_nothing_of_the_customer_in_any_byte(
     for kind, folder in old_models.items():
         assert folder is not None and not folder.exists()
         assert current_artifact(ws, kind) == ws.models_dir / kind / report["models_retrained"][kind]
-    pseudonym = store.vault.pseudonymizer()(customer_id)
     with store.engine.connect() as conn:
         rows = conn.execute(text("SELECT actor, action, target FROM audit_log")).all()
     assert ("cli", "privacy.erase", pseudonym) in [tuple(r) for r in rows]
@@ -166,14 +191,14 @@ def test_after_the_erase_the_customer_does_not_influence_recommendations(
     ws, store = shop
     customer_id, _ = _subject(store)
     erase_customer(store, ws, customer_id, actor="test")
-    served = Recommendations.load(_artifact(ws))
+    served = Recommendations.load(_artifact(ws), store)
     assert not served.knows_customer(customer_id)
     # A shop that never had the customer: the erased CSV folder, loaded afresh.
     other = Workspace.resolve(tmp_path / "never")
     never = Store.open(other)
     load_folder(ws.root / "demo-shop", never)
     assert run_job(never, other, "recommend", {"quick": True}).state == "done"
-    baseline = Recommendations.load(_artifact(other))
+    baseline = Recommendations.load(_artifact(other), never)
     people = store.read("customers", ["customer_id"])["customer_id"].tolist()[:60]
     assert people and customer_id not in people
     for person in [*people, customer_id]:

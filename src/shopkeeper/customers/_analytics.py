@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from shopkeeper.customers._rules import HighValueRules, high_value_rules
 from shopkeeper.customers._sessions import SessionPropensity, train_session_propensity
 from shopkeeper.errors import ConfigError
 from shopkeeper.jobs import load_artifact, save_artifact, settings_from_params
+from shopkeeper.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -116,13 +117,53 @@ class CustomerAnalytics:
     sessions: SessionPropensity | None = None
     format: int = FORMAT
     notes: list[str] = field(default_factory=list)
+    #: True only in a saved file whose customers are pseudonymous keys (see save).
+    pseudonymous: bool = False
 
-    def save(self, path: Path) -> None:
-        save_artifact(self, path)
+    def save(
+        self, path: Path, pseudonymize: Callable[[list[str]], list[str]] | None = None
+    ) -> None:
+        """Write the artifact; with ``pseudonymize`` (the store's keyed hash) the file
+        names customers only by pseudonymous keys (:meth:`load` maps them back)."""
+        if pseudonymize is None:
+            save_artifact(self, path)
+            return
+        keyed = replace(
+            self,
+            scores=_rekeyed(self.scores, pseudonymize),
+            propensity=replace(
+                self.propensity,
+                test_predictions=_rekeyed(self.propensity.test_predictions, pseudonymize),
+            ),
+            pseudonymous=True,
+        )
+        save_artifact(keyed, path)
 
     @classmethod
-    def load(cls, path: Path) -> CustomerAnalytics:
-        return load_artifact(cls, path, "customers", FORMAT)
+    def load(cls, path: Path, store: Store | None = None) -> CustomerAnalytics:
+        """The artifact at ``path``; a pseudonymous one needs its ``store``: customers it
+        no longer holds (erased) are left out of the scores."""
+        found = load_artifact(cls, path, "customers", FORMAT)
+        if not getattr(found, "pseudonymous", False):
+            return found
+        if store is None:
+            raise ConfigError(
+                f"{path} names customers by pseudonymous keys: load it with its store"
+            )
+        from shopkeeper.privacy import customer_keys
+
+        back = customer_keys(store)
+        scores = found.scores[found.scores.index.isin(list(back))]
+        tests = found.propensity.test_predictions
+        tests = tests[tests.index.isin(list(back))]
+        return replace(
+            found,
+            scores=_rekeyed(scores, lambda keys: [back[k] for k in keys]),
+            propensity=replace(
+                found.propensity, test_predictions=_rekeyed(tests, lambda k: [back[x] for x in k])
+            ),
+            pseudonymous=False,
+        )
 
     def churn_risk(self, limit: int = 100) -> pd.DataFrame:
         """Valuable customers slipping away, the most value at risk first."""
@@ -440,3 +481,12 @@ def _fairness(
     report = fairness_report(test, groups=groups, score="score", selected="selected", truth="truth")
     report["date"] = str(test_day.date())
     return report
+
+
+def _rekeyed(frame: pd.DataFrame, rename: Callable[[list[str]], list[str]]) -> pd.DataFrame:
+    """``frame`` (index customer id or key) with its index renamed by ``rename``."""
+    if frame.empty:
+        return frame
+    out = frame.copy()
+    out.index = pd.Index(rename([str(k) for k in frame.index]), name=frame.index.name)
+    return out

@@ -33,18 +33,23 @@ def train_job(ctx: JobContext) -> JobOutcome:
         ctx.progress(0.1 + 0.88 * done / total, message)
 
     analytics = analyse(history, settings, sessions=sessions, progress=step)
-    analytics.save(ctx.artifact_dir / ARTIFACT)
+    # Both files name customers by pseudonymous keys only (docs/privacy.md).
+    keyed = ctx.store.vault.pseudonymizer().many
+    analytics.save(ctx.artifact_dir / ARTIFACT, keyed)
     # A plain table beside the pickle, for people who open the folder.
-    analytics.scores.to_csv(ctx.artifact_dir / SCORES, float_format="%.6g")
+    table = analytics.scores.copy()
+    table.index = pd.Index(keyed([str(c) for c in table.index]), name="customer_key")
+    table.to_csv(ctx.artifact_dir / SCORES, float_format="%.6g")
     return JobOutcome(metrics=analytics.metrics())
 
 
-def load_analytics(ws: Workspace) -> CustomerAnalytics:
-    """The analytics of the last successful ``customers`` job."""
+def load_analytics(ws: Workspace, store: Store | None = None) -> CustomerAnalytics:
+    """The analytics of the last successful ``customers`` job (customers named through
+    ``store``, default the workspace's)."""
     folder: Path | None = current_artifact(ws, "customers")
     if folder is None or not (folder / ARTIFACT).exists():
         raise ConfigError("no customer analytics yet; run 'shopkeeper train customers' first")
-    return CustomerAnalytics.load(folder / ARTIFACT)
+    return CustomerAnalytics.load(folder / ARTIFACT, store or Store.open(ws))
 
 
 def marketing_consent(store: Store) -> pd.Series:

@@ -23,7 +23,7 @@ about them, and the audit records that name them.
   deleted. A kind whose artifact does not hold the customer was trained on
   aggregates of the orders that stay, so erasing changes nothing in it.
 - **workspace files** (the demo's CSV files, reports): CSV rows naming the
-  customer are dropped; JSON files have the id replaced by the pseudonym.
+  customer are dropped; in JSON files the id becomes ``null``.
 
 Afterwards ``find_traces`` reads the raw bytes of the database files, every
 artifact and every workspace file for the customer's id (UTF-8, UTF-16 and
@@ -179,7 +179,7 @@ def export_customer(
         .where(_AUDIT.c.target.in_([customer_id, pseudonym]))
         .order_by(_AUDIT.c.audit_id),
     )
-    models = _model_facts(workspace, customer_id, pseudonym) if workspace else {}
+    models = _model_facts(store, workspace, customer_id, pseudonym) if workspace else {}
     with store.transaction() as conn:
         record(
             conn,
@@ -198,7 +198,9 @@ def export_customer(
     }
 
 
-def _model_facts(workspace: Workspace, customer_id: str, pseudonym: str) -> dict[str, Any]:
+def _model_facts(
+    store: Store, workspace: Workspace, customer_id: str, pseudonym: str
+) -> dict[str, Any]:
     """What the models in service hold about the customer, per kind that holds anything."""
     facts: dict[str, Any] = {}
     needles = _needles([customer_id, pseudonym], [])
@@ -208,30 +210,25 @@ def _model_facts(workspace: Workspace, customer_id: str, pseudonym: str) -> dict
         ]
         if holding:
             facts[kind_dir.name] = {"artifact_files": holding}
-    scores = _customer_scores(workspace, customer_id, pseudonym)
+    scores = _customer_scores(store, workspace, customer_id)
     if scores is not None:
         facts.setdefault("customers", {})["scores"] = scores
     return facts
 
 
-def _customer_scores(
-    workspace: Workspace, customer_id: str, pseudonym: str
-) -> dict[str, Any] | None:
+def _customer_scores(store: Store, workspace: Workspace, customer_id: str) -> dict[str, Any] | None:
     """The customer's row of the customer analytics in service (segment, value, propensity)."""
     from shopkeeper.customers._train import load_analytics
 
     try:
-        analysis = load_analytics(workspace)
+        analysis = load_analytics(workspace, store)
     except Exception:
         return None
     scores = analysis.scores
-    for key in (customer_id, pseudonym):
-        if key in scores.index:
-            row = scores.loc[key]
-            return {
-                str(k): _json_value(v.item() if hasattr(v, "item") else v) for k, v in row.items()
-            }
-    return None
+    if customer_id not in scores.index:
+        return None
+    row = scores.loc[customer_id]
+    return {str(k): _json_value(v.item() if hasattr(v, "item") else v) for k, v in row.items()}
 
 
 # -- erasure -------------------------------------------------------------------------------------
@@ -304,11 +301,11 @@ def erase_customer(
         say("models")
         _erase_models(store, workspace, [customer_id, pseudonym], retrain, result, say)
         say("files")
-        result.files_rewritten = _erase_files(workspace, customer_id, pseudonym, sessions)
+        result.files_rewritten = _erase_files(workspace, customer_id, sessions)
         result.seconds_models = time.perf_counter() - started
     started = time.perf_counter()
     say("verify")
-    result.traces = find_traces(store, workspace, [customer_id], needles)
+    result.traces = find_traces(store, workspace, [customer_id], needles, [pseudonym])
     result.seconds_verify = time.perf_counter() - started
     if result.traces:
         log.warning("after erasing %s, traces remain: %s", pseudonym, "; ".join(result.traces))
@@ -482,9 +479,7 @@ def _params_of(store: Store, job_id: str | None) -> dict[str, Any]:
 # -- workspace files -----------------------------------------------------------------------------
 
 
-def _erase_files(
-    workspace: Workspace, customer_id: str, pseudonym: str, sessions: list[str]
-) -> list[str]:
+def _erase_files(workspace: Workspace, customer_id: str, sessions: list[str]) -> list[str]:
     rewritten = []
     needles = _needles([customer_id, *sessions], [])
     for path in _workspace_files(workspace):
@@ -497,7 +492,8 @@ def _erase_files(
             body = path.read_text(encoding="utf-8")
             if json.dumps(customer_id) not in body:
                 continue
-            _replace_file(path, body.replace(json.dumps(customer_id), json.dumps(pseudonym)))
+            # null keeps the file valid and parallel arrays aligned.
+            _replace_file(path, body.replace(json.dumps(customer_id), "null"))
         else:
             continue
         rewritten.append(str(path.relative_to(workspace.root)))
@@ -609,24 +605,31 @@ def _database_files_of(url: str) -> set[Path]:
 
 
 def find_traces(
-    store: Store, workspace: Workspace | None, ids: Iterable[str], values: Iterable[str] = ()
+    store: Store,
+    workspace: Workspace | None,
+    ids: Iterable[str],
+    values: Iterable[str] = (),
+    keys: Iterable[str] = (),
 ) -> list[str]:
     """Every file (database, artifact, workspace file) whose raw bytes hold an id or value.
 
     ``ids`` are searched in UTF-8, UTF-16 and UTF-32; ``values`` (an e-mail,
-    a phone) in UTF-8. PostgreSQL's files belong to its server and are not
+    a phone) in UTF-8. ``keys`` (pseudonyms) are searched outside the
+    database only: the audit log keeps an erased customer's pseudonym as the
+    record of the erase. PostgreSQL's files belong to its server and are not
     read; on SQLite the database file and its journal files are.
     """
     needles = _needles(ids, values)
+    outside = needles + _needles(keys, [])
     places: list[str] = []
     for path in sorted(_database_files_of(store.url)):
         if path.exists() and _holds(path, needles):
             places.append(f"database file {path}")
     if workspace is not None:
         for path in _files(workspace.models_dir):
-            if _holds(path, needles):
+            if _holds(path, outside):
                 places.append(f"model artifact {path.relative_to(workspace.root)}")
         for path in _workspace_files(workspace):
-            if _holds(path, needles):
+            if _holds(path, outside):
                 places.append(f"workspace file {path.relative_to(workspace.root)}")
     return places

@@ -412,3 +412,17 @@ def sealed_counts(store: Store) -> dict[str, int]:
                     else:
                         plain += 1
     return {"sealed": sealed, "plain": plain}
+
+
+def customer_keys(store: Store) -> dict[str, str]:
+    """Pseudonymous key -> customer id, for every customer the store holds now.
+
+    The way back from a model file, which names customers only by key: a
+    customer erased since the model was saved is not in it, so nothing can
+    reach their rows of the model.
+    """
+    name = store.vault.pseudonymizer()
+    table = METADATA.tables["customers"]
+    with store.engine.connect() as conn:
+        ids = [str(v) for v in conn.execute(select(table.c.customer_id)).scalars()]
+    return {name(c): c for c in ids}

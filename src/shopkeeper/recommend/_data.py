@@ -144,6 +144,22 @@ class Interactions:
         """Positions of item ``ids`` in the universe; -1 for an unknown id."""
         return self._lookup("items", ids)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The lookup dictionaries are rebuilt on first use; kept out of a saved
+        # file, they cannot carry ids that were swapped for pseudonymous keys.
+        state = dict(self.__dict__)
+        state["_cache"] = {
+            k: v
+            for k, v in self._cache.items()
+            if not (isinstance(k, tuple) and k[0] == "positions")
+        }
+        return state
+
+    def forget_lookups(self) -> None:
+        """Drop the id -> position dictionaries (after the ids were changed in place)."""
+        self._cache.pop(("positions", "users"), None)
+        self._cache.pop(("positions", "items"), None)
+
     def _lookup(self, which: str, ids: Sequence[Any] | np.ndarray) -> np.ndarray:
         key = ("positions", which)
         if key not in self._cache:

@@ -30,7 +30,7 @@ CLI and the API answer from. Scoring comes from the fitted model; the
 from __future__ import annotations
 
 import pickle
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -144,6 +144,8 @@ class Recommendations:
     metrics: dict[str, Any] = field(default_factory=dict)
     #: Weights of browse events, as in training (None: the defaults).
     event_weights: dict[str, float] | None = None
+    #: True only inside a saved file whose customers are pseudonymous keys (see save).
+    pseudonymous: bool = False
 
     def __post_init__(self) -> None:
         self._prepare()
@@ -226,17 +228,63 @@ class Recommendations:
 
     # -- persistence -----------------------------------------------------
 
-    def save(self, path: Path) -> None:
-        path.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+    def save(
+        self, path: Path, pseudonymize: Callable[[list[str]], list[str]] | None = None
+    ) -> None:
+        """Write the model to ``path``.
+
+        With ``pseudonymize`` (the store's keyed hash, ``Pseudonymizer.many``)
+        the file names customers only by their pseudonymous keys: the ids are
+        swapped for keys while pickling (in place, so every model sharing the
+        id array sees them) and swapped back after. :meth:`load` with the store
+        maps them back.
+        """
+        if pseudonymize is None:
+            path.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+            return
+        users = self.data.users
+        ids = users.copy()
+        declined = self.no_consent
+        try:
+            users[:] = np.asarray(pseudonymize([str(u) for u in ids]), dtype=object)
+            self.no_consent = set(pseudonymize(sorted(declined)))
+            self.pseudonymous = True
+            self.data.forget_lookups()
+            body = pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            users[:] = ids
+            self.no_consent = declined
+            self.pseudonymous = False
+            self.data.forget_lookups()
+        path.write_bytes(body)
 
     @staticmethod
-    def load(path: Path) -> Recommendations:
+    def load(path: Path, store: Store | None = None) -> Recommendations:
+        """The model saved at ``path``; a pseudonymous one needs its ``store`` to name
+        customers again. Customers the store no longer holds (erased) stay
+        unreachable: no id leads to their rows, and they are never personal."""
         try:
             obj = pickle.loads(path.read_bytes())
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
             raise ConfigError(f"cannot read the recommender artifact {path}: {exc}") from exc
         if not isinstance(obj, Recommendations):
             raise ConfigError(f"{path} is not a shopkeeper recommender artifact")
+        if getattr(obj, "pseudonymous", False):
+            if store is None:
+                raise ConfigError(
+                    f"{path} names customers by pseudonymous keys: load it with its store"
+                )
+            from shopkeeper.privacy import customer_keys
+
+            back = customer_keys(store)
+            users = obj.data.users
+            gone = {str(k) for k in users if k not in back}
+            # An erased customer's key becomes a name no request can send.
+            users[:] = np.asarray([back.get(k, f"\x00erased {k}") for k in users], dtype=object)
+            obj.no_consent = {back[k] for k in obj.no_consent if k in back}
+            obj.no_consent |= {f"\x00erased {k}" for k in gone}
+            obj.pseudonymous = False
+            obj.data.forget_lookups()
         return obj
 
     # -- lookups -------------------------------------------------------------

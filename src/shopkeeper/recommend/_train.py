@@ -264,5 +264,6 @@ def train_job(ctx: JobContext) -> JobOutcome:
     ctx.progress(0.01, "reading orders and events")
     shop = load_shop(ctx.store)
     recs = build(shop, rules, quick=bool(params.get("quick", False)), progress=ctx.progress)
-    recs.save(ctx.artifact_dir / ARTIFACT)
+    # The file names customers by pseudonymous keys only (docs/privacy.md).
+    recs.save(ctx.artifact_dir / ARTIFACT, ctx.store.vault.pseudonymizer().many)
     return JobOutcome(metrics=recs.metrics)

@@ -23,6 +23,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from shopkeeper import __version__
 from shopkeeper.jobs import JobRunner, fail_interrupted
+from shopkeeper.service.deps import serve_store
 from shopkeeper.service.errors import install_error_handlers
 from shopkeeper.service.limits import RateLimiter
 from shopkeeper.service.middleware import RequestContext
@@ -101,6 +102,7 @@ def create_app(
     )
     app.state.store = the_store
     app.state.workspace = ws
+    serve_store(ws, the_store)
     app.state.settings = cfg
     app.state.jobs = runner
     app.state.limiter = RateLimiter(

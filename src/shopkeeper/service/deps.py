@@ -8,6 +8,7 @@ its signed session cookie and checks on each page that the key is still active.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +21,24 @@ from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="shopkeeper"'}
+
+# The store each served workspace's models name customers through (by its
+# models folder): model files hold pseudonymous keys, and loading one needs
+# the store to name customers again. Set by create_app.
+_STORES: dict[Path, Store] = {}
+
+
+def serve_store(workspace: Workspace, store: Store) -> None:
+    """Record ``store`` as the one ``workspace``'s served models are read with."""
+    _STORES[workspace.models_dir.resolve()] = store
+
+
+def store_of_artifact(path: Path) -> Store:
+    """The store to read the artifact at ``path`` (``MODELS/KIND/JOB/FILE``) with: the
+    one its workspace is served with, or else that workspace's own store."""
+    models = path.resolve().parents[2]
+    found = _STORES.get(models)
+    return found if found is not None else Store.open(Workspace.resolve(models.parent))
 
 
 # The cheap dependencies are ``async`` so FastAPI runs them on the event loop

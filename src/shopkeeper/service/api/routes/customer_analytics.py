@@ -36,7 +36,7 @@ from sqlalchemy import select
 from shopkeeper.access import ApiKey
 from shopkeeper.errors import ConfigError
 from shopkeeper.service.api._artifacts import ArtifactCache
-from shopkeeper.service.deps import get_workspace, require, use_store
+from shopkeeper.service.deps import get_workspace, require, store_of_artifact, use_store
 from shopkeeper.service.errors import ApiError
 from shopkeeper.store import METADATA, Store
 from shopkeeper.workspace import Workspace
@@ -160,7 +160,7 @@ def _load_analytics(job_id: str, path: Path) -> ServedAnalytics:
     from shopkeeper.customers import CustomerAnalytics
 
     try:
-        analytics = CustomerAnalytics.load(path)
+        analytics = CustomerAnalytics.load(path, store_of_artifact(path))
     except Exception as exc:
         # An unreadable file or one written by another version: only a new run helps.
         log.error("the customer analytics %s cannot be served: %r", path, exc)

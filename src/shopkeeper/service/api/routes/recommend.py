@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from shopkeeper.access import ApiKey
 from shopkeeper.errors import ConfigError
 from shopkeeper.service.api._artifacts import ArtifactCache
-from shopkeeper.service.deps import get_workspace, require, use_store
+from shopkeeper.service.deps import get_workspace, require, store_of_artifact, use_store
 from shopkeeper.service.errors import ApiError
 from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
@@ -140,7 +140,8 @@ def _load_model(job_id: str, path: Path) -> ServedModel:
     from shopkeeper.recommend import Recommendations
 
     try:
-        served = ServedModel(job_id=job_id, path=path, recs=Recommendations.load(path))
+        recs = Recommendations.load(path, store_of_artifact(path))
+        served = ServedModel(job_id=job_id, path=path, recs=recs)
         served.warm()
     except Exception as exc:
         # An unreadable file, or one pickled by another version of the code
