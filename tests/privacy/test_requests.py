@@ -21,6 +21,7 @@ from shopkeeper.demo import DemoConfig, build_demo
 from shopkeeper.errors import ConfigError, NotFoundError
 from shopkeeper.ingest import load_folder
 from shopkeeper.jobs import current_artifact, run_job
+from shopkeeper.orders import load_analysis
 from shopkeeper.privacy import KEY_ENV, KEY_FILE_ENV, erase_customer, find_traces
 from shopkeeper.recommend import Recommendations
 from shopkeeper.store import METADATA, Store
@@ -47,7 +48,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
         root / "demo-shop",
         DemoConfig.preset("small", customers=300, products=120, days=120),
     )
-    for kind, params in (("recommend", {"quick": True}), ("customers", {})):
+    for kind, params in (("recommend", {"quick": True}), ("customers", {}), ("orders", {})):
         job = run_job(store, ws, kind, params)
         assert job.state == "done", job.error
     store.close()
@@ -90,7 +91,7 @@ def test_model_files_name_customers_only_by_pseudonymous_keys(
     ids = store.read("customers", ["customer_id"])["customer_id"].astype(str).tolist()
     name = store.vault.pseudonymizer()
     files = [p for p in ws.models_dir.rglob("*") if p.is_file()]
-    for kind in ("recommend", "customers"):
+    for kind in ("recommend", "customers", "orders"):
         assert any(f.parent.parent.name == kind for f in files)
     # No id in any encoding in any model file; the keys are there instead.
     assert find_traces(store, None, []) == []  # no workspace: the database only, no ids asked
@@ -105,6 +106,9 @@ def test_model_files_name_customers_only_by_pseudonymous_keys(
         Recommendations.load(_artifact(ws))
     analytics = load_analytics(ws, store)
     assert set(analytics.scores.index) <= set(ids) and len(analytics.scores) == len(ids)
+    orders = load_analysis(ws, store)
+    named = orders.at_risk["customer_id"].dropna()
+    assert len(named) and set(named) <= set(ids)
 
 
 def test_the_export_holds_everything_about_the_customer(
@@ -162,7 +166,7 @@ def test_the_erase_leaves_nothing_of_the_customer_in_any_byte(
     report = json.loads(done.stdout)
     assert report["ok"] and report["traces"] == []
     assert report["rows"]["customers deleted"] == 1 and report["rows"]["reviews deleted"] > 0
-    assert set(report["models_retrained"]) == {"recommend", "customers"}
+    assert set(report["models_retrained"]) >= {"recommend", "customers"}
 
     store = Store.open(ws)
     # Raw bytes of the database, every artifact and every workspace file.

@@ -17,7 +17,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ from shopkeeper.orders._anomalies import flag_orders
 from shopkeeper.orders._carriers import carrier_scorecard, weekly_on_time
 from shopkeeper.orders._data import DAY, OrderBook, load_order_book, require_delivery_facts
 from shopkeeper.orders._risk import LateRiskModel, RiskEvaluation, evaluate_risk, order_features
+from shopkeeper.privacy import keyed_column
+from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
 
 FORMAT = 1
@@ -123,13 +126,47 @@ class DeliveryAnalysis:
     counts: dict[str, int]
     notes: list[str] = field(default_factory=list)
     format: int = FORMAT
+    #: True only in a saved file whose customers are pseudonymous keys (see save).
+    pseudonymous: bool = False
 
-    def save(self, path: Path) -> None:
-        save_artifact(self, path)
+    def save(
+        self, path: Path, pseudonymize: Callable[[list[str]], list[str]] | None = None
+    ) -> None:
+        """Write the artifact; with ``pseudonymize`` (the store's keyed hash) the lists of
+        orders name customers only by pseudonymous keys (:meth:`load` maps them back)."""
+        if pseudonymize is None:
+            save_artifact(self, path)
+            return
+        save_artifact(
+            replace(
+                self,
+                at_risk=keyed_column(self.at_risk, "customer_id", pseudonymize),
+                flags=keyed_column(self.flags, "customer_id", pseudonymize),
+                pseudonymous=True,
+            ),
+            path,
+        )
 
     @classmethod
-    def load(cls, path: Path) -> DeliveryAnalysis:
-        return load_artifact(cls, path, KIND, FORMAT)
+    def load(cls, path: Path, store: Store | None = None) -> DeliveryAnalysis:
+        """The artifact at ``path``; a pseudonymous one needs its ``store`` (customers it
+        no longer holds show no customer)."""
+        found = load_artifact(cls, path, KIND, FORMAT)
+        if not getattr(found, "pseudonymous", False):
+            return found
+        if store is None:
+            raise ConfigError(
+                f"{path} names customers by pseudonymous keys: load it with its store"
+            )
+        from shopkeeper.privacy import customer_keys, named_column
+
+        back = customer_keys(store)
+        return replace(
+            found,
+            at_risk=named_column(found.at_risk, "customer_id", back),
+            flags=named_column(found.flags, "customer_id", back),
+            pseudonymous=False,
+        )
 
     def metrics(self) -> dict[str, Any]:
         """Headline figures for the job row: counts, held-out scores, carriers worsening."""
@@ -268,16 +305,20 @@ def train_job(ctx: JobContext) -> JobOutcome:
     )
     ctx.progress(0.3, "fitting and scoring the late-delivery model")
     analysis = analyse(book, settings)
-    analysis.save(ctx.artifact_dir / ARTIFACT)
+    # Both files name customers by pseudonymous keys only (docs/privacy.md).
+    keyed = ctx.store.vault.pseudonymizer().many
+    analysis.save(ctx.artifact_dir / ARTIFACT, keyed)
     # A plain table beside the pickle, for people who open the folder.
-    table = analysis.at_risk.assign(reasons=analysis.at_risk["reasons"].map("; ".join))
+    at_risk = keyed_column(analysis.at_risk, "customer_id", keyed)
+    table = at_risk.assign(reasons=at_risk["reasons"].map("; ".join))
     table.to_csv(ctx.artifact_dir / AT_RISK, index=False, float_format="%.6g")
     return JobOutcome(metrics={**analysis.metrics(), "settings": asdict(settings)})
 
 
-def load_analysis(ws: Workspace) -> DeliveryAnalysis:
-    """The analysis of the last successful ``orders`` job."""
+def load_analysis(ws: Workspace, store: Store | None = None) -> DeliveryAnalysis:
+    """The analysis of the last successful ``orders`` job (customers named through
+    ``store``, default the workspace's)."""
     folder = current_artifact(ws, KIND)
     if folder is None or not (folder / ARTIFACT).exists():
         raise ConfigError("no orders analysis yet; run 'shopkeeper train orders' first")
-    return DeliveryAnalysis.load(folder / ARTIFACT)
+    return DeliveryAnalysis.load(folder / ARTIFACT, store or Store.open(ws))

@@ -26,7 +26,7 @@ import hmac
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -208,7 +208,8 @@ class Vault:
         except FileExistsError:
             # Another process created it between our look and our write: use theirs.
             return read_key_file(self.key_file)
-        log.warning(
+        # Info, not a warning: throw-away stores (evaluate --data) make keys too.
+        log.info(
             "created the key for personal data at %s: keep a copy with your backups, "
             "without it the personal columns cannot be read",
             self.key_file,
@@ -426,3 +427,26 @@ def customer_keys(store: Store) -> dict[str, str]:
     with store.engine.connect() as conn:
         ids = [str(v) for v in conn.execute(select(table.c.customer_id)).scalars()]
     return {name(c): c for c in ids}
+
+
+def keyed_column(
+    frame: pd.DataFrame, column: str, rename: Callable[[list[str]], list[str]]
+) -> pd.DataFrame:
+    """A copy of ``frame`` whose customer ``column`` is renamed by ``rename`` (empty
+    cells stay empty): to pseudonymous keys for a model file, or back with
+    :func:`named_column`."""
+    if column not in frame.columns or frame.empty:
+        return frame
+    values = frame[column]
+    known = values.notna() & (values.astype(str) != "")
+    out = frame.copy()
+    renamed = pd.Series(values.to_numpy(dtype=object), index=frame.index, dtype=object)
+    renamed[known] = rename([str(v) for v in values[known]])
+    out[column] = renamed
+    return out
+
+
+def named_column(frame: pd.DataFrame, column: str, back: Mapping[str, str]) -> pd.DataFrame:
+    """``frame`` with pseudonymous keys in ``column`` named as customer ids again; a key
+    the store no longer holds (an erased customer) becomes empty."""
+    return keyed_column(frame, column, lambda keys: [back.get(k) for k in keys])  # type: ignore[misc]

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, Query
 from shopkeeper.access import ApiKey
 from shopkeeper.service.api._artifacts import ArtifactCache
 from shopkeeper.service.api.routes.customer_analytics import plain
-from shopkeeper.service.deps import get_workspace, require
+from shopkeeper.service.deps import get_workspace, require, store_of_artifact
 from shopkeeper.service.errors import ApiError
 from shopkeeper.workspace import Workspace
 
@@ -75,7 +75,7 @@ def _load(job_id: str, path: Path) -> ServedDelivery:
     from shopkeeper.orders import DeliveryAnalysis
 
     try:
-        analysis = DeliveryAnalysis.load(path)
+        analysis = DeliveryAnalysis.load(path, store_of_artifact(path))
     except Exception as exc:
         # An unreadable file or one written by another version: only a new run helps.
         log.error("the orders analysis %s cannot be served: %r", path, exc)
