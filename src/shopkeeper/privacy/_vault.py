@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from shopkeeper import contract
 from shopkeeper.privacy._keys import (
@@ -328,20 +329,30 @@ class Vault:
             return self._pseudonymizer
         stored = self.store.meta(PSEUDONYM_META)
         if stored is None:
-            with self.store.transaction() as conn:
-                stored = self._meta(PSEUDONYM_META, conn)
-                if stored is None:
-                    key = self.key(create=True, conn=conn)
-                    assert key is not None
-                    secret = base64.b64encode(new_secret()).decode("ascii")
-                    stored = seal(key, secret, _PSEUDONYM_PLACE)
-                    entries = {PSEUDONYM_META: stored}
-                    if self._meta(KEY_META, conn) is None:
-                        entries[KEY_META] = key.key_id
-                    self.store.set_meta(conn, entries)
+            try:
+                stored = self._create_pseudonym_secret()
+            except IntegrityError:
+                # Another process created it at the same moment: theirs is the one.
+                stored = self.store.meta(PSEUDONYM_META)
+        if stored is None:
+            raise KeyProblem("the store's pseudonym secret could not be created")
         secret_text = unseal(self.require_key(), stored, _PSEUDONYM_PLACE)
         self._pseudonymizer = Pseudonymizer(base64.b64decode(secret_text))
         return self._pseudonymizer
+
+    def _create_pseudonym_secret(self) -> str:
+        with self.store.transaction() as conn:
+            stored = self._meta(PSEUDONYM_META, conn)
+            if stored is None:
+                key = self.key(create=True, conn=conn)
+                assert key is not None
+                secret = base64.b64encode(new_secret()).decode("ascii")
+                stored = seal(key, secret, _PSEUDONYM_PLACE)
+                entries = {PSEUDONYM_META: stored}
+                if self._meta(KEY_META, conn) is None:
+                    entries[KEY_META] = key.key_id
+                self.store.set_meta(conn, entries)
+        return stored
 
     # -- rotation ----------------------------------------------------------------------------
 
