@@ -5,6 +5,7 @@
     ShopkeeperError
     ├── ConfigError          a setting has a value shopkeeper cannot use
     ├── StoreError           the store cannot be opened, created or read
+    ├── ArtifactError        a job's artifact is missing or fails its checksum
     └── ContractError        input breaks the data contract (one or more problems)
         └── SourceError      a file cannot be read at all (missing, empty, not UTF-8)
 """
@@ -33,6 +34,27 @@ class ConflictError(ShopkeeperError):
 
 class StoreError(ShopkeeperError):
     """The store cannot be opened, created or read."""
+
+
+class ArtifactError(ShopkeeperError):
+    """A job's artifact is missing, truncated or changed: it fails its recorded SHA-256.
+
+    ``path`` is the file (or folder) at fault; ``expected`` and ``actual`` are
+    the hex digests recorded at save time and found now (``actual`` is None
+    for a missing file, both are None when the record itself is unreadable).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str,
+        expected: str | None = None,
+        actual: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.expected = expected
+        self.actual = actual
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,20 @@ metrics. Artifacts live in ``WORKSPACE/models/<kind>/<job_id>/``; the kind's
 ``current.json`` names the artifact in service and is replaced (atomically)
 only when a run succeeds, so a failed run leaves the previous model serving.
 
+A successful run's folder gets ``manifest.json``, the SHA-256 and size of
+every file in it, written (and flushed to disk, with the files) before the
+run is promoted. ``current_artifact`` checks the folder against it and, when
+a file is missing, truncated or changed, falls back to the earlier promoted
+runs that ``current.json`` remembers, with a warning naming the bad file.
+Folders written before manifests existed are served unverified.
+
 ``run_job`` runs in the calling thread (the CLI); ``JobRunner`` runs jobs one
 at a time on a background thread (the service).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -35,7 +43,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import RowMapping, insert, select, update
 
-from shopkeeper.errors import ConfigError, ShopkeeperError
+from shopkeeper._files import write_atomic
+from shopkeeper.errors import ArtifactError, ConfigError, ShopkeeperError
 from shopkeeper.store import METADATA, Store
 from shopkeeper.workspace import Workspace
 
@@ -231,20 +240,221 @@ def _set(store: Store, job_id: str, **values: Any) -> None:
         conn.execute(update(_JOBS).where(_JOBS.c.job_id == job_id).values(**values))
 
 
-def current_artifact(workspace: Workspace, kind: str) -> Path | None:
-    """The artifact folder of ``kind`` in service, or None before its first success."""
+#: The file in a finished run's folder recording every other file's SHA-256 and size.
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+#: How many earlier promoted runs ``current.json`` remembers to fall back on.
+KEPT_PREVIOUS = 5
+
+# Digests already computed in this process, by file and its (inode, size, mtime,
+# ctime): a check on every CLI call or service reload hashes a file once, and
+# any write to it (which moves its ctime) makes the next check hash it again.
+_DIGESTS: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+_DIGESTS_KEPT = 256
+_UNVERIFIED_SEEN: set[str] = set()
+
+
+def promoted_jobs(workspace: Workspace, kind: str) -> list[str]:
+    """The job ids ``current.json`` names for ``kind``: the one in service, then the
+    earlier promoted ones, newest first; empty before the kind's first success.
+
+    Reads only the pointer (no artifact is checked), so it is cheap enough for
+    every request. Raises :class:`ArtifactError` when the pointer is unreadable.
+    """
     pointer = workspace.models_dir / kind / "current.json"
-    if not pointer.is_file():
+    try:
+        body = json.loads(pointer.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{pointer} cannot be read: {exc}", str(pointer)) from exc
+    if not isinstance(body, dict) or not isinstance(body.get("job_id"), str):
+        raise ArtifactError(f"{pointer} names no job", str(pointer))
+    earlier = body.get("previous") or []
+    found = [body["job_id"]] + [j for j in earlier if isinstance(j, str)]
+    return list(dict.fromkeys(found))
+
+
+def current_artifact(workspace: Workspace, kind: str, *, verify: bool = True) -> Path | None:
+    """The artifact folder of ``kind`` in service, or None before its first success.
+
+    With ``verify`` (the default) the folder ``current.json`` names is checked
+    against its manifest (see :func:`verify_artifact`); when it is missing or a
+    file fails its SHA-256, the earlier promoted folders are tried, newest
+    first, and the first sound one is returned, with a warning naming the bad
+    artifact. Raises :class:`ArtifactError`, naming the current one's fault,
+    when none is sound. ``verify=False`` only follows the pointer (no hashing):
+    the folder, or None when it does not exist.
+    """
+    promoted = promoted_jobs(workspace, kind)
+    if not promoted:
         return None
-    folder = workspace.models_dir / kind / json.loads(pointer.read_text())["job_id"]
-    return folder if folder.is_dir() else None
+    folders = [workspace.models_dir / kind / job_id for job_id in promoted]
+    if not verify:
+        return folders[0] if folders[0].is_dir() else None
+    faults: list[ArtifactError] = []
+    for folder in folders:
+        try:
+            if not folder.is_dir():
+                raise ArtifactError(f"artifact folder {folder} is missing", str(folder))
+            verify_artifact(folder, kind)
+        except ArtifactError as exc:
+            log.warning("%s artifact of job %s cannot be served: %s", kind, folder.name, exc)
+            faults.append(exc)
+            continue
+        if faults:
+            log.warning(
+                "serving the earlier %s artifact of job %s instead of job %s",
+                kind,
+                folder.name,
+                promoted[0],
+            )
+        return folder
+    first = faults[0]
+    raise ArtifactError(
+        f"{first}; no earlier {kind} artifact can be served in its place",
+        first.path,
+        first.expected,
+        first.actual,
+    )
+
+
+def write_manifest(folder: Path) -> dict[str, dict[str, object]]:
+    """Record the SHA-256 and size of every file under ``folder`` in its manifest.
+
+    Each file is flushed to disk first, and the manifest is written atomically
+    and flushed too, so after a crash or power loss a folder with a manifest
+    holds exactly what the manifest says. Returns the recorded entries.
+    """
+    files: dict[str, dict[str, object]] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if name == MANIFEST:
+            continue
+        _fsync(path)
+        files[name] = {"sha256": _digest(path), "bytes": path.stat().st_size}
+    body = {"format": MANIFEST_FORMAT, "algorithm": "sha256", "files": files}
+    write_atomic(folder / MANIFEST, json.dumps(body, indent=1, sort_keys=True).encode())
+    return files
+
+
+def verify_artifact(folder: Path, kind: str | None = None) -> bool:
+    """Check every file the folder's manifest lists against its SHA-256 and size.
+
+    True when all match; False when the folder has no manifest (written
+    before manifests existed: served unverified, logged once per process).
+    Raises :class:`ArtifactError` naming the first missing, truncated or
+    changed file with its expected and actual digest, or an unreadable manifest.
+    """
+    entries = _manifest(folder)
+    if entries is None:
+        return _unverified(folder)
+    for name, (expected, size) in entries.items():
+        _check(folder / name, expected, size, kind or folder.parent.name)
+    return True
+
+
+def verify_file(path: Path, kind: str | None = None) -> bool:
+    """Check one artifact file against the manifest of its folder.
+
+    True when it matches; False when the folder has no manifest (unverified,
+    logged once). Raises :class:`ArtifactError` when the file is missing,
+    truncated or changed, or when the manifest does not list it.
+    """
+    kind = kind or path.parent.parent.name
+    entries = _manifest(path.parent)
+    if entries is None:
+        return _unverified(path.parent)
+    if path.name not in entries:
+        raise ArtifactError(
+            f"artifact {path} is not listed in {path.parent / MANIFEST}; "
+            f"run 'shopkeeper train {kind}' again",
+            str(path),
+        )
+    expected, size = entries[path.name]
+    _check(path, expected, size, kind)
+    return True
+
+
+def _manifest(folder: Path) -> dict[str, tuple[str, int]] | None:
+    """The manifest's entries (file -> digest, size); None without a manifest."""
+    path = folder / MANIFEST
+    try:
+        body = json.loads(path.read_bytes())
+        files = body["files"]
+        return {str(n): (str(e["sha256"]), int(e["bytes"])) for n, e in files.items()}
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        # A manifest is written atomically: an unreadable one was damaged later.
+        raise ArtifactError(f"artifact manifest {path} cannot be read: {exc!r}", str(path)) from exc
+
+
+def _check(path: Path, expected: str, size: int, kind: str) -> None:
+    retrain = f"run 'shopkeeper train {kind}' again"
+    if not path.is_file():
+        raise ArtifactError(
+            f"artifact {path} is missing (expected SHA-256 {expected}); {retrain}",
+            str(path),
+            expected,
+        )
+    actual = _digest(path)
+    if actual == expected:
+        return
+    found = path.stat().st_size
+    what = "truncated" if found < size else "corrupted"
+    raise ArtifactError(
+        f"artifact {path} is {what}: SHA-256 {actual} ({found:,} bytes), "
+        f"expected {expected} ({size:,} bytes); {retrain}",
+        str(path),
+        expected,
+        actual,
+    )
+
+
+def _unverified(folder: Path) -> bool:
+    if str(folder) not in _UNVERIFIED_SEEN:
+        _UNVERIFIED_SEEN.add(str(folder))
+        log.info("artifact %s has no %s (written before checksums): unverified", folder, MANIFEST)
+    return False
+
+
+def _digest(path: Path) -> str:
+    """The file's SHA-256 (hex), from this process's memo while the file is unchanged."""
+    st = path.stat()
+    sig = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    key = str(path)
+    known = _DIGESTS.get(key)
+    if known is not None and known[0] == sig:
+        return known[1]
+    with path.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    if len(_DIGESTS) >= _DIGESTS_KEPT:
+        _DIGESTS.clear()
+    _DIGESTS[key] = (sig, digest)
+    return digest
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _promote(workspace: Workspace, kind: str, job_id: str) -> None:
+    """Name ``job_id`` in ``current.json``, remembering the ones before it to fall back on."""
     pointer = workspace.models_dir / kind / "current.json"
-    tmp = pointer.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"job_id": job_id, "promoted_at": _now().isoformat() + "Z"}))
-    os.replace(tmp, pointer)  # atomic: readers see the old or the new, never half
+    try:
+        before = promoted_jobs(workspace, kind)
+    except ArtifactError as exc:
+        # A damaged pointer must not block the new run; only its history is lost.
+        log.warning("promoting %s job %s over an unreadable pointer: %s", kind, job_id, exc)
+        before = []
+    earlier = [j for j in before if j != job_id][:KEPT_PREVIOUS]
+    body = {"job_id": job_id, "promoted_at": _now().isoformat() + "Z", "previous": earlier}
+    write_atomic(pointer, json.dumps(body).encode())  # readers see the old or the new
 
 
 def execute(
@@ -275,6 +485,8 @@ def execute(
     try:
         outcome = kind.run(ctx)
         metrics = json.dumps(outcome.metrics, default=str, allow_nan=False)
+        # Checksums before promotion: a folder in service always has its manifest.
+        write_manifest(folder)
     except Exception as exc:
         log.exception("job %s (%s) failed", job.job_id, job.kind)
         shutil.rmtree(folder, ignore_errors=True)
@@ -391,15 +603,36 @@ def settings_from_params(cls: type[_S], params: dict[str, Any], kind: str) -> _S
 
 
 def save_artifact(obj: object, path: Path) -> None:
-    """Pickle a job's artifact (the highest protocol)."""
-    with path.open("wb") as fh:
-        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    """Pickle a job's artifact (the highest protocol), atomically and flushed to disk.
+
+    A crash while saving leaves no half-written file under ``path``; the run's
+    manifest (written when the run succeeds) records the file's SHA-256.
+    """
+    # Streamed into the file, not built in memory first: artifacts can be large.
+    write_atomic(path, lambda fh: pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def load_artifact(cls: type[_S], path: Path, kind: str, version: int) -> _S:
-    """Unpickle an artifact of ``cls`` written with format ``version``, or say to retrain."""
-    with path.open("rb") as fh:
-        found = pickle.load(fh)
+    """Unpickle an artifact of ``cls`` written with format ``version``, or say to retrain.
+
+    The file is first checked against its folder's manifest: a missing,
+    truncated or changed file raises :class:`ArtifactError` (naming the file
+    and both digests) before a byte is unpickled. A file without a manifest
+    (written before checksums) is loaded unverified; one that cannot be
+    unpickled raises :class:`ArtifactError` too.
+    """
+    verify_file(path, kind)
+    try:
+        with path.open("rb") as fh:
+            found = pickle.load(fh)
+    except FileNotFoundError as exc:
+        raise ArtifactError(f"artifact {path} is missing", str(path)) from exc
+    except (EOFError, pickle.UnpicklingError) as exc:
+        raise ArtifactError(
+            f"artifact {path} cannot be read ({exc!r}): truncated or corrupted; "
+            f"run 'shopkeeper train {kind}' again",
+            str(path),
+        ) from exc
     if not isinstance(found, cls) or getattr(found, "format", None) != version:
         raise ConfigError(
             f"{path} was written by another shopkeeper version; run 'shopkeeper train {kind}' again"

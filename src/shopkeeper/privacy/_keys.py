@@ -24,6 +24,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from shopkeeper._files import sync_folder
 from shopkeeper.errors import ConfigError
 
 KEY_ENV = "SHOPKEEPER_PII_KEY"
@@ -116,22 +117,8 @@ def write_key_file(path: Path, secret: bytes, *, replace: bool = False) -> PiiKe
         os.close(fd)
     if replace:
         os.replace(target, path)
-    _sync_folder(path.parent)
+    sync_folder(path.parent)
     return PiiKey(secret, f"key file {str(path)!r}", path)
-
-
-def _sync_folder(folder: Path) -> None:
-    # A new or renamed file survives a power cut only once its folder is synced.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def pending_key_file(path: Path) -> Path:

@@ -50,6 +50,7 @@ from typing import Any
 
 from sqlalchemy import Table, delete, select, text, update
 
+from shopkeeper._files import write_atomic
 from shopkeeper.audit import record
 from shopkeeper.errors import NotFoundError
 from shopkeeper.store import EXTRA_COLUMN, METADATA, Store
@@ -461,9 +462,7 @@ def _point_at(kind_dir: Path, job_id: str) -> None:
             body = {**found, "job_id": job_id, "previous": []}
     except (OSError, ValueError):
         pass
-    tmp = pointer.with_name("current.json.tmp")
-    tmp.write_text(json.dumps(body), encoding="utf-8")
-    os.replace(tmp, pointer)
+    write_atomic(pointer, json.dumps(body).encode())
 
 
 def _params_of(store: Store, job_id: str | None) -> dict[str, Any]:
@@ -545,9 +544,7 @@ def _erase_csv_rows(path: Path, customer_id: str, sessions: set[str]) -> bool:
 
 
 def _replace_file(path: Path, body: str) -> None:
-    tmp = path.with_name(path.name + ".erasing")
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, body.encode("utf-8"))
 
 
 def _workspace_files(workspace: Workspace) -> list[Path]:
