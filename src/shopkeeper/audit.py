@@ -1,14 +1,15 @@
 """The audit log: who did what with keys and personal data, and when.
 
 Admin actions leave one row each in the store's ``audit_log`` table: a key
-created or revoked (from the CLI or the API), and personal data read through
-the API (a customer's name, e-mail and phone, which only admin keys see).
+created or revoked (from the CLI or the API), personal data read through the
+API (a customer's name, e-mail and phone, which only admin keys see), a
+sealing key rotated, and a customer's data exported or erased.
 The row names the actor (``key:<key_id>``, or ``cli`` for the command line
 on the shop's own machine), the action, its target and a JSON detail. A key
-change writes its row in the same transaction as the change itself, so one
-is never stored without the other. The log is read with ``shopkeeper audit``
-and ``GET /api/v1/audit`` (admins only); it holds ids, never the personal
-data that was read.
+change, a rotation or an erase writes its row in the same transaction as
+the change itself, so one is never stored without the other. The log is
+read with ``shopkeeper audit`` and ``GET /api/v1/audit`` (admins only); it
+holds ids, never the personal data that was read.
 """
 
 from __future__ import annotations

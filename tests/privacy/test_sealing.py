@@ -14,6 +14,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from shopkeeper.access import create_key
+from shopkeeper.audit import read_audit
 from shopkeeper.cli import app
 from shopkeeper.errors import ContractError
 from shopkeeper.ingest import load_folder, load_frames
@@ -182,6 +183,10 @@ def test_rotation_reseals_everything_and_keeps_pseudonyms(tmp_path: Path) -> Non
     assert list(fresh.read("customers")["email"]) == ["a@example.com", "b@example.com"]
     assert _stored_emails(fresh) != tokens
     assert fresh.vault.pseudonymizer()("C1") == pseudonym
+    # The rotation is in the audit log, with key ids and counts only.
+    (entry,) = read_audit(fresh, action="privacy.rotate-key")
+    assert entry["actor"] == "cli" and entry["target"] == report["new_key_id"]
+    assert entry["detail"]["old_key_id"] == old.key_id and entry["detail"]["resealed"] == 2
     # The old key no longer opens anything.
     with pytest.raises(SealError, match="sealed with key"):
         from shopkeeper.privacy import unseal

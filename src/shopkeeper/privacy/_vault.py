@@ -356,13 +356,17 @@ class Vault:
 
     # -- rotation ----------------------------------------------------------------------------
 
-    def rotate(self, new: PiiKey) -> Rotation:
+    def rotate(self, new: PiiKey, actor: str = "cli") -> Rotation:
         """Re-seal every personal value and the pseudonym secret with ``new``, in one transaction.
 
-        Values stored in clear by older versions are sealed too. The caller
+        Values stored in clear by older versions are sealed too. The same
+        transaction writes a ``privacy.rotate-key`` audit record by ``actor``
+        (key ids and counts only). The caller
         makes ``new`` findable (key file, variable) before or right after; see
         ``shopkeeper privacy rotate-key`` for the crash-safe order.
         """
+        from shopkeeper.audit import record  # the audit module needs the store, built first
+
         old = self.key(create=False)
         resealed = plain = 0
         with self.store.transaction() as conn:
@@ -405,9 +409,11 @@ class Vault:
                 secret = unseal(old, stored_secret, _PSEUDONYM_PLACE)
                 entries[PSEUDONYM_META] = seal(new, secret, _PSEUDONYM_PLACE)
             self.store.set_meta(conn, entries)
+            done = Rotation(old.key_id if old else None, new.key_id, resealed, plain)
+            record(conn, actor, "privacy.rotate-key", new.key_id, done.to_dict())
         with self._lock:
             self._key = new
-        return Rotation(old.key_id if old else None, new.key_id, resealed, plain)
+        return done
 
 
 def sealed_counts(store: Store) -> dict[str, int]:
