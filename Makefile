@@ -7,11 +7,13 @@ STAMP := $(VENV)/.installed
 .PHONY: install demo test lint typecheck pytest bench clean
 
 # setup.py compiles the basket kernels at install: a changed kernel reinstalls.
+# The vision extra (PyTorch, pinned) trains the image models and runs their tests;
+# everything else works without it.
 KERNELS := $(addprefix src/shopkeeper/basket/,_mine.py _splits.py _aot.py)
 $(STAMP): pyproject.toml setup.py $(KERNELS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,vision]'
 	$(BIN)/python -m pip install --quiet --no-deps obp==0.4.1
 	touch $(STAMP)
 

@@ -55,7 +55,14 @@ def test_contract_json_lists_every_table() -> None:
     result = runner.invoke(app, ["contract", "--json"])
     assert result.exit_code == 0
     names = [t["name"] for t in json.loads(result.stdout)]
-    assert names[:5] == ["products", "customers", "locations", "orders", "order_lines"]
+    assert names[:6] == [
+        "products",
+        "product_images",
+        "customers",
+        "locations",
+        "orders",
+        "order_lines",
+    ]
 
 
 def test_unknown_table_in_contract_command() -> None:

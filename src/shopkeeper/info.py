@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -130,6 +131,15 @@ def describe(store: Store) -> StoreInfo:
             n = int(conn.execute(text(sql), {"now": now}).scalar_one())
             if n:
                 warnings.append(Warning(code, message, n, round(n / counts[subject], 4)))
+        if counts.get("product_images"):
+            # The store keeps each photo's path, not its bytes: files moved after the load
+            # are gone for every reader.
+            paths = conn.execute(text("SELECT path FROM product_images")).scalars().all()
+            gone = sum(not os.path.isfile(p) for p in paths)
+            if gone:
+                message = "product photos whose file is gone (moved or deleted since the load)"
+                share = round(gone / len(paths), 4)
+                warnings.append(Warning("photos_missing", message, gone, share))
     return StoreInfo(store.display_url, counts, periods, revenue, warnings)
 
 

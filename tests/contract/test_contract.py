@@ -38,6 +38,7 @@ def test_the_issue_tables_are_all_declared() -> None:
         "ad_spend",
         "faq",
         "shipment_events",
+        "product_images",
     }
     assert wanted <= set(contract.table_names())
 
@@ -67,3 +68,14 @@ def test_docs_match_the_declarations() -> None:
         "docs/data-contract.md is stale: python -m shopkeeper.contract._docs > "
         "docs/data-contract.md"
     )
+
+
+def test_product_images_follow_the_products_and_name_their_files() -> None:
+    assert contract.table_names()[:2] == ("products", "product_images")
+    images = contract.table("product_images")
+    assert images.key == ("product_id", "path")
+    assert images.column("path").kind is Kind.IMAGE
+    assert images.column("path").rule_text() == (
+        "must name a local image file (a path or a file:// URL) of at most 2,000 characters"
+    )
+    assert images.required_columns == ("product_id", "path")

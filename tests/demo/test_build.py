@@ -22,9 +22,10 @@ def test_demo_is_loaded_through_ingest_and_marked(
     built = build_demo(store, tmp_path / "demo", SMALL)
     assert store.counts() == small_shop.rows()
     assert built.load.rows == sum(small_shop.rows().values())
-    assert {t.table for t in built.load.tables} == set(small_shop.tables)
+    assert {t.table for t in built.load.tables} == {t for t, n in small_shop.rows().items() if n}
     # The extras are files a user can read, but not contract tables.
-    assert built.load.ignored_files == ["ground_truth.json", "support_questions.csv"]
+    images = ["images"] if small_shop.images is not None else []
+    assert built.load.ignored_files == ["ground_truth.json", *images, "support_questions.csv"]
     truth = json.loads((tmp_path / "demo" / TRUTH_FILE).read_text(encoding="utf-8"))
     assert truth["config"]["seed"] == SMALL.seed
     assert json.loads(store.meta(DEMO_META) or "{}") == SMALL.to_dict()

@@ -8,10 +8,18 @@
 from __future__ import annotations
 
 from shopkeeper.contract._model import Column, Kind, Reference, RowRule, Table
-from shopkeeper.contract._tables import ORDER_STATUSES, SHIPMENT_STATUSES, TABLES
+from shopkeeper.contract._tables import (
+    IMAGE_MAX_BYTES,
+    IMAGE_MAX_PIXELS,
+    ORDER_STATUSES,
+    SHIPMENT_STATUSES,
+    TABLES,
+)
 from shopkeeper.errors import ConfigError
 
 __all__ = [
+    "IMAGE_MAX_BYTES",
+    "IMAGE_MAX_PIXELS",
     "ORDER_STATUSES",
     "SHIPMENT_STATUSES",
     "TABLES",

@@ -7,7 +7,7 @@ fails when the committed file differs from what this produces.
 from __future__ import annotations
 
 from shopkeeper.contract._model import Table
-from shopkeeper.contract._tables import TABLES
+from shopkeeper.contract._tables import IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS, TABLES
 
 _INTRO = """\
 # The data contract
@@ -50,6 +50,13 @@ Rules that hold for every table:
   events append; known keys are updated). `--replace` empties the store in the
   same transaction first, so afterwards it holds exactly the loaded files; a
   replacing load's references must resolve within the load itself.
+- **Image files** (type `image`) are local files: a path relative to the folder
+  of the file that lists them, an absolute path, or a `file://` URL. Ingest
+  opens every one and refuses a load where one is missing, is not a regular
+  file, is not a readable image, is damaged, or is larger than {max_mb} MB or
+  {max_pixels:,} pixels; web addresses are refused too (download images first;
+  only local files are read). The store keeps each file's absolute path, and
+  reads the files where they are: moving them later breaks the rows.
 - Columns marked **PII** hold personal data; capabilities keep them out of
   models, logs and reports.
 """
@@ -89,7 +96,8 @@ def _csv_cell(value: str) -> str:
 
 def render() -> str:
     """The whole of ``docs/data-contract.md``."""
-    return _INTRO + "\n" + "\n".join(_table_section(t) for t in TABLES)
+    intro = _INTRO.format(max_mb=IMAGE_MAX_BYTES // 2**20, max_pixels=IMAGE_MAX_PIXELS)
+    return intro + "\n" + "\n".join(_table_section(t) for t in TABLES)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ class Kind(StrEnum):
     DATETIME = "datetime"  # ISO 8601; offsets are converted to UTC
     DATE = "date"  # ISO 8601 calendar date, YYYY-MM-DD
     ENUM = "enum"  # one of a fixed set of words
+    IMAGE = "image"  # a local image file: a path (relative to the table's file) or file:// URL
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class Column:
             return "must be an ISO 8601 date (YYYY-MM-DD)"
         if kind is Kind.BOOL:
             return "must be true/false, 1/0 or yes/no"
+        if kind is Kind.IMAGE:
+            limit = f" of at most {self.max_length:,} characters" if self.max_length else ""
+            return f"must name a local image file (a path or a file:// URL){limit}"
         if self.max_length is not None:
             return f"must be text of at most {self.max_length:,} characters"
         return "must be text"

@@ -95,6 +95,45 @@ PRODUCTS = Table(
     key=("product_id",),
 )
 
+#: Longest image path stored: a PostgreSQL index entry must stay under about 2.7 kB.
+IMAGE_PATH_MAX = 2_000
+#: Image files larger than this are refused unread.
+IMAGE_MAX_BYTES = 50 * 2**20
+#: Images with more pixels are refused: a small file can decode to gigabytes.
+IMAGE_MAX_PIXELS = 64_000_000
+
+PRODUCT_IMAGES = Table(
+    name="product_images",
+    doc=(
+        "Photos of the products, one row per photo: local image files (PNG, JPEG, WebP, ...), "
+        "each opened and checked when loaded; web addresses are refused."
+    ),
+    columns=(
+        _id("product_id", "The product shown.", "SKU-10023"),
+        Column(
+            "path",
+            Kind.IMAGE,
+            True,
+            "The image file: a path, relative to the folder of the file that lists it, or "
+            "absolute, or a file:// URL. The store keeps the resolved absolute path, so "
+            "readers find the file from any working directory; rows posted without a file "
+            "(the API, data frames) need an absolute path or a file:// URL.",
+            "images/SKU-10023.png",
+            max_length=IMAGE_PATH_MAX,
+        ),
+        # Not "primary": that is a reserved word in SQL, and every query would have to quote it.
+        Column(
+            "is_primary",
+            Kind.BOOL,
+            False,
+            "Whether this is the product's main photo; readers take a marked one first.",
+            "true",
+        ),
+    ),
+    key=("product_id", "path"),
+    references=(Reference("product_id", "products", "product_id"),),
+)
+
 CUSTOMERS = Table(
     name="customers",
     doc="People who bought or browsed; personal columns are marked PII.",
@@ -466,6 +505,7 @@ FAQ = Table(
 # Load order: every table comes after the tables it references.
 TABLES: tuple[Table, ...] = (
     PRODUCTS,
+    PRODUCT_IMAGES,
     CUSTOMERS,
     LOCATIONS,
     ORDERS,

@@ -6,9 +6,11 @@
 ['ad_spend', 'customers', 'events']
 
 ``write_shop(shop, folder)`` writes ``<table>.csv`` per table,
-``support_questions.csv`` and ``ground_truth.json``; ``build_demo(store,
-folder)`` does both and loads the files into a store through ingest, as
-``shopkeeper demo`` does.
+``support_questions.csv``, ``ground_truth.json`` and the fashion products'
+photos (``images/*.png``, listed in ``product_images.csv``; they come from
+Debian's ``dataset-fashion-mnist`` and are left out without it);
+``build_demo(store, folder)`` does both and loads the files into a store
+through ingest, as ``shopkeeper demo`` does.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from shopkeeper.demo._catalog import build_catalog
 from shopkeeper.demo._config import DemoConfig
 from shopkeeper.demo._events import EVENTS, build_events
 from shopkeeper.demo._fulfil import STATUS, fulfil
+from shopkeeper.demo._images import DemoImages, build_images
 from shopkeeper.demo._market import build_market
 from shopkeeper.demo._orders import KIND_REBUY, SOURCES, simulate
 from shopkeeper.demo._people import build_people, expected_organic
@@ -47,21 +48,27 @@ Progress = Callable[[str, int, int], None]
 class DemoShop:
     """A generated shop.
 
-    ``tables`` maps every contract table name to a data frame with exactly
-    the contract's columns, in contract order (datetimes are timezone-aware,
-    +08:00; ``ad_spend.date`` is a naive midnight datetime); ``extras`` holds
-    files outside the contract (``support_questions``); ``truth`` is the
-    JSON-serialisable ground truth of every planted effect.
+    ``tables`` maps every contract table name but ``product_images`` to a
+    data frame with exactly the contract's columns, in contract order
+    (datetimes are timezone-aware, +08:00; ``ad_spend.date`` is a naive
+    midnight datetime); ``extras`` holds files outside the contract
+    (``support_questions``); ``images`` the fashion products' photos, whose
+    ``product_images`` rows name files that exist only once ``write_shop``
+    has written them (None without the Fashion-MNIST data set); ``truth`` is
+    the JSON-serialisable ground truth of every planted effect.
     """
 
     config: DemoConfig
     tables: dict[str, pd.DataFrame]
     truth: dict[str, Any]
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    images: DemoImages | None = None
 
     def rows(self) -> dict[str, int]:
-        """Row count per contract table."""
-        return {name: len(frame) for name, frame in self.tables.items()}
+        """Row count per contract table, in contract order (product images included)."""
+        counts = {name: len(frame) for name, frame in self.tables.items()}
+        counts["product_images"] = 0 if self.images is None else len(self.images.product_id)
+        return {t.name: counts[t.name] for t in TABLES}
 
 
 def generate(config: DemoConfig | None = None, progress: Progress | None = None) -> DemoShop:
@@ -80,6 +87,7 @@ def generate(config: DemoConfig | None = None, progress: Progress | None = None)
 
     cal = build_calendar(cfg.start_date, cfg.days)
     cat = build_catalog(rng_for(seed, "catalog"), cfg.products, cfg.days)
+    images, images_truth = build_images(rng_for(seed, "images"), cat)
     step("catalog")
     ppl = build_people(rng_for(seed, "people"), cfg.customers, cal, cfg.order_rate)
     step("customers")
@@ -220,9 +228,14 @@ def generate(config: DemoConfig | None = None, progress: Progress | None = None)
         "ad_spend": ad_spend,
         "faq": faq,
     }
-    tables = {t.name: tables[t.name][list(t.column_names)].reset_index(drop=True) for t in TABLES}
+    tables = {
+        t.name: tables[t.name][list(t.column_names)].reset_index(drop=True)
+        for t in TABLES
+        if t.name in tables
+    }
 
     truth = _truth(cfg, cal, cat, ppl, mkt, ads, o, f, rv, q_truth, order_ids)
+    truth["images"] = images_truth
     seconds = time.perf_counter() - began
     log.info(
         "generated demo shop: %s in %.1fs",
@@ -230,7 +243,7 @@ def generate(config: DemoConfig | None = None, progress: Progress | None = None)
         seconds,
     )
     step("done")
-    return DemoShop(cfg, tables, truth, {"support_questions": support})
+    return DemoShop(cfg, tables, truth, {"support_questions": support}, images)
 
 
 def _truth(

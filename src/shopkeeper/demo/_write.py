@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 
 from shopkeeper.contract import TABLES, Kind
 from shopkeeper.demo._generator import DemoShop, Progress
+from shopkeeper.demo._images import write_images
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +32,23 @@ def write_shop(
 ) -> dict[str, int]:
     """Write ``<table>.csv`` for every contract table, the extras and ``ground_truth.json``.
 
-    Returns the number of rows written per contract table.
+    The fashion products' photos go to ``images/`` and are listed, by paths
+    relative to ``folder``, in ``product_images.csv`` (neither is written, and
+    an earlier shop's are removed, when the shop has no images). Returns the
+    number of rows written per contract table.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     kinds = {t.name: {c.name: c.kind for c in t.columns} for t in TABLES}
     rows: dict[str, int] = {}
     files = [*shop.tables.items(), *shop.extras.items()]
+    write_images(shop.images, out)
+    listing = out / "product_images.csv"
+    if shop.images is not None:
+        files.insert(1, ("product_images", shop.images.frame()))
+    elif listing.exists():
+        # An earlier shop's listing would name photos (and products) this one lacks.
+        listing.unlink()
     for i, (name, frame) in enumerate(files):
         _write_csv(frame, out / f"{name}.csv", kinds.get(name, {}))
         if name in kinds:

@@ -28,7 +28,8 @@ def convert(series: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
     is the caller's question.
     """
     kind = column.kind
-    if kind in (Kind.ID, Kind.TEXT):
+    if kind in (Kind.ID, Kind.TEXT, Kind.IMAGE):
+        # An image's path is text here; the validator resolves and checks the file.
         return _to_text(series), np.zeros(len(series), dtype=bool)
     if kind is Kind.ENUM:
         text = _to_text(series).str.strip().str.lower()

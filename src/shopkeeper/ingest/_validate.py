@@ -1,11 +1,12 @@
 """Validating one table's rows against the contract, without a loop per row.
 
 Checks, in order: required columns present; every value converts to its
-column's type; required values present; numeric bounds, text lengths and
-choices; rules across columns of a row; unique keys. References between
-tables are checked by the loader, which sees every table of a load and the
-store. Problems are collected (a bounded number per rule, with exact totals)
-so that ``--report`` can list them all and a plain load can name the first.
+column's type; image files exist and are readable images (``_images.py``);
+required values present; numeric bounds, text lengths and choices; rules
+across columns of a row; unique keys. References between tables are checked
+by the loader, which sees every table of a load and the store. Problems are
+collected (a bounded number per rule, with exact totals) so that ``--report``
+can list them all and a plain load can name the first.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 from shopkeeper.contract import Column, Kind, Table
 from shopkeeper.errors import Problem
 from shopkeeper.ingest._convert import convert
+from shopkeeper.ingest._images import check_images
 from shopkeeper.ingest._read import RawTable
 from shopkeeper.store import EXTRA_COLUMN
 
@@ -119,6 +121,11 @@ def validate(spec: Table, raw: RawTable, problems: Problems) -> ValidTable | Non
         column = spec.column(name)
         original = frame[source_name]
         values, bad = convert(original, column)
+        if column.kind is Kind.IMAGE:
+            # Before the length check: what is stored, and bounded, is the resolved path.
+            values, broken = check_images(values, raw.path)
+            for rule_text, mask in broken.items():
+                problems.add_mask(raw, mask, rule_text, name, original)
         # One mask per rule, so the earliest offending line is the one reported.
         bad = bad | _out_of_bounds(column, values)
         problems.add_mask(raw, bad, column.rule_text(), name, original)
@@ -166,7 +173,7 @@ def _out_of_bounds(column: Column, values: pd.Series) -> np.ndarray:
             if column.maximum is not None:
                 bad |= numbers > column.maximum
         return bad
-    if column.max_length is not None and column.kind in (Kind.ID, Kind.TEXT):
+    if column.max_length is not None and column.kind in (Kind.ID, Kind.TEXT, Kind.IMAGE):
         return values.str.len().to_numpy(dtype="float64", na_value=0) > column.max_length
     return np.zeros(len(values), dtype=bool)
 

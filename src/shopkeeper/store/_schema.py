@@ -49,6 +49,7 @@ _SQL_TYPES: dict[Kind, TypeEngine] = {
     Kind.DATETIME: DateTime(),
     Kind.DATE: Date(),
     Kind.ENUM: String(40),
+    Kind.IMAGE: Text(),  # the resolved absolute path
 }
 
 
