@@ -274,13 +274,15 @@ def demo(
     The shop is simulated: a bilingual catalog, customers with lasting tastes,
     repeat purchases of consumables, weekly and yearly rhythm with 618, Double 11
     and Black Friday peaks, price-sensitive demand, ad spend with carry-over,
-    stock-outs, carriers that run late, and reviews and questions in Chinese and
-    English. Its CSV files go to WORKSPACE/demo-shop (with ground_truth.json, the
-    effects that were planted) and are loaded exactly like a shop's own exports.
-    A store holding an earlier demo shop is replaced; one holding other data is
-    left alone unless --replace is given. Then the key figures are computed and
-    the dashboard is served on 127.0.0.1 with an admin key made for you (with
-    --json, or --no-serve, it stops after the summary).
+    stock-outs, carriers that run late, reviews and questions in Chinese and
+    English, and photos of the fashion products (with Debian's
+    dataset-fashion-mnist installed). Its CSV files go to WORKSPACE/demo-shop
+    (with ground_truth.json, the effects that were planted) and are loaded
+    exactly like a shop's own exports. A store holding an earlier demo shop is
+    replaced; one holding other data is left alone unless --replace is given.
+    Then the key figures are computed and the dashboard is served on 127.0.0.1
+    with an admin key made for you (with --json, or --no-serve, it stops after
+    the summary).
 
     [bold]Examples[/bold]
 
@@ -878,6 +880,7 @@ from shopkeeper import (  # noqa: E402, F401
     _cli_customers,
     _cli_decide,
     _cli_forecast,
+    _cli_images,
     _cli_inventory,
     _cli_mmm,
     _cli_ope,

@@ -118,6 +118,7 @@ def _import_capabilities() -> None:
     import shopkeeper.customers._train
     import shopkeeper.figures
     import shopkeeper.forecast._analysis
+    import shopkeeper.images._analysis
     import shopkeeper.inventory._analysis
     import shopkeeper.mmm._analysis
     import shopkeeper.orders._train

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,9 @@ from shopkeeper.recommend._popular import Popularity, Trending
 from shopkeeper.recommend._serve import Recommendations, ServingRules, popularity_fallback
 from shopkeeper.recommend._session import SessionTransitions
 from shopkeeper.recommend._source import ShopData, load_shop
+
+if TYPE_CHECKING:
+    from shopkeeper.images import ImageModel
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +163,15 @@ def build(
     *,
     quick: bool = False,
     progress: Callable[[float, str], None] | None = None,
+    visual: ImageModel | None = None,
 ) -> Recommendations:
-    """Tune, blend and fit the shop's recommender on all its data."""
+    """Tune, blend and fit the shop's recommender on all its data.
+
+    With ``visual`` (a trained image model) the blend may also use what
+    products look like (:class:`~shopkeeper.images.VisualSimilarity`); its
+    weight is learned with the others', so it counts only as far as it helps
+    on the validation purchases.
+    """
     say = progress or (lambda share, message: None)
     data = shop.interactions
     if not data.log["purchase"].any():
@@ -195,6 +205,10 @@ def build(
         metrics[f"validation_ndcg@10_{label}"] = round(value, 4)
     if "content" in cands:
         tuned["content"] = cands["content"].make()
+    if visual is not None:
+        from shopkeeper.images import VisualSimilarity
+
+        tuned["visual"] = VisualSimilarity(visual)
     say(0.65, "learning the hybrid's weights")
     lines: list[str] = []
     model, value = hybrid_candidate(tuned, val, exclude_seen=False, log_fn=lines.append)
@@ -263,7 +277,34 @@ def train_job(ctx: JobContext) -> JobOutcome:
     rules = ServingRules.from_params(params.get("rules"))
     ctx.progress(0.01, "reading orders and events")
     shop = load_shop(ctx.store)
-    recs = build(shop, rules, quick=bool(params.get("quick", False)), progress=ctx.progress)
+    visual = _image_model(ctx) if params.get("visual", True) else None
+    recs = build(
+        shop,
+        rules,
+        quick=bool(params.get("quick", False)),
+        progress=ctx.progress,
+        visual=visual,
+    )
     # The file names customers by pseudonymous keys only (docs/privacy.md).
     recs.save(ctx.artifact_dir / ARTIFACT, ctx.store.vault.pseudonymizer().many)
     return JobOutcome(metrics=recs.metrics)
+
+
+def _image_model(ctx: JobContext) -> ImageModel | None:
+    """The workspace's image model in service, for the blend; None when there is none.
+
+    A model that cannot be loaded is logged and left out: recommendations must
+    not fail because of photos.
+    """
+    from shopkeeper.errors import ShopkeeperError
+    from shopkeeper.images import ARTIFACT, ImageModel
+    from shopkeeper.jobs import current_artifact
+
+    try:
+        folder = current_artifact(ctx.workspace, "images")
+        if folder is None:
+            return None
+        return ImageModel.load(folder / ARTIFACT)
+    except ShopkeeperError as exc:
+        log.warning("recommendations trained without the image model: %s", exc)
+        return None

@@ -2,8 +2,8 @@
 
 ``router`` holds the pages (``/``, ``/login``, ``/logout``, ``/overview``,
 ``/products``, ``/customers``, ``/customer-value``, ``/recommendations``,
-``/baskets``, ``/marketing``, ``/stock``, ``/pricing``, ``/data-quality``, ``/jobs``) and the
-Plotly script;
+``/baskets``, ``/images``, ``/marketing``, ``/stock``, ``/pricing``,
+``/data-quality``, ``/jobs``), the product photos and the Plotly script;
 ``STATIC_DIR`` is the folder the app serves at ``/static``. Pages need a user logged in with an API
 key (kept as its key id in the signed session cookie); labels come in English
 or Chinese (``?lang=en|zh``, remembered in the ``lang`` cookie).
@@ -13,6 +13,7 @@ from shopkeeper.service.dashboard import (
     _basket,  # noqa: F401  (adds /baskets)
     _customers_value,  # noqa: F401  (adds /customer-value)
     _decisions,  # noqa: F401  (adds /pricing)
+    _images,  # noqa: F401  (adds /images and its photos)
     _mmm,  # noqa: F401  (adds /marketing)
     _recommend,  # noqa: F401  (adds /recommendations)
     _stock,  # noqa: F401  (adds /stock)

@@ -75,6 +75,12 @@ NAV = (
     ),
     ("baskets", "/baskets", "nav.baskets", "M3 9h18l-2 11H5zM8 9l4-6M16 9l-4-6M9 13v4M15 13v4"),
     (
+        "images",
+        "/images",
+        "nav.images",
+        "M4 5h16v14H4zM4 16l5-5 4 4 2.5-2.5L20 17M15 9.5h.01",
+    ),
+    (
         "marketing",
         "/marketing",
         "nav.marketing",

@@ -25,6 +25,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.customer_value": ("Customer value", "客户价值"),
     "nav.recommendations": ("Recommendations", "推荐"),
     "nav.baskets": ("Baskets", "购物篮"),
+    "nav.images": ("Images", "商品图片"),
     "nav.marketing": ("Marketing mix", "营销组合"),
     "nav.stock": ("Stock & delivery", "库存与配送"),
     "nav.pricing": ("Pricing & placement", "定价与投放"),
@@ -358,6 +359,117 @@ TEXTS: dict[str, tuple[str, str]] = {
     "basket.col.discount": ("Suggested discount", "建议折扣"),
     "basket.col.bundle_price": ("Bundle price", "套餐价"),
     "basket.col.margin_kept": ("Margin kept", "折后毛利率"),
+    # product images
+    "images.title": ("Product images", "商品图片"),
+    "images.subtitle": ("From the image model of job", "来自图片模型，训练任务"),
+    "images.facts": (
+        "held out over {folds} folds · calibration error {ece} · similar products by {search}",
+        "{folds} 折留出验证 · 校准误差 {ece} · 相似商品检索：{search}",
+    ),
+    "images.search.exact": ("exact search", "精确检索"),
+    "images.search.approximate": ("approximate search (HNSW)", "近似检索（HNSW）"),
+    "images.no_model": (
+        "No image model has been trained yet.",
+        "尚未训练图片模型。",
+    ),
+    "images.no_model.how": (
+        "Train it from the command line (it needs PyTorch, the vision extra), or run the "
+        "images job on the Jobs page (operator key), or POST /api/v1/jobs with kind images:",
+        "可在命令行训练（需要 PyTorch，即 vision 扩展），或在“任务与模型”页面运行 images "
+        "任务（需运营密钥），或调用 POST /api/v1/jobs 并指定 kind 为 images：",
+    ),
+    "images.card.products": ("Products with photos", "有图片的商品"),
+    "images.card.categories": ("Categories learnt", "已学习的类目"),
+    "images.card.accuracy": ("Held-out accuracy", "留出准确率"),
+    "images.card.baseline": (
+        "{value} by always naming the largest category",
+        "始终猜最大类目：{value}",
+    ),
+    "images.card.mismatches": ("Category mismatches", "类目不符"),
+    "images.card.suggestions": ("Category suggestions", "类目建议"),
+    "images.product": ("Product view", "商品详情"),
+    "images.product.hint": (
+        "open any product from the lists below",
+        "可从下方列表中打开任一商品",
+    ),
+    "images.product.missing": (
+        "Product {id} has no photo in this image model.",
+        "商品 {id} 在此图片模型中没有图片。",
+    ),
+    "images.product.default": ("Show the default product", "查看默认商品"),
+    "images.stated": ("Stated category", "标注类目"),
+    "images.predicted": ("Predicted category", "预测类目"),
+    "images.confidence": ("Confidence", "置信度"),
+    "images.p_stated": ("Probability of the stated category", "标注类目的概率"),
+    "images.held_out": (
+        "Predicted by a network that never saw this product.",
+        "由从未见过该商品的网络预测。",
+    ),
+    "images.not_held_out": (
+        "Predicted by the final network, trained on every labelled photo.",
+        "由最终网络预测（在全部已标注图片上训练）。",
+    ),
+    "images.no_category": ("No category", "无类目"),
+    "images.status": ("Check", "核对结果"),
+    "images.status.agrees": ("Agrees", "一致"),
+    "images.status.disagrees": ("Disagrees", "存疑"),
+    "images.status.mismatch": ("Mismatch", "类目不符"),
+    "images.status.unlabelled": ("Unlabelled", "未标注"),
+    "images.status.unknown_category": ("Category too small to learn", "类目样本过少"),
+    "images.similar": ("Looks like", "外观相似的商品"),
+    "images.similar.hint": (
+        "the {n} most similar photos; open one to see its own",
+        "最相似的 {n} 张图片，点击可查看该商品",
+    ),
+    "images.similarity": ("Similarity", "相似度"),
+    "images.no_similar": ("No other product to compare with.", "没有可比较的其他商品。"),
+    "images.mismatches": ("Mismatched categories", "类目不符的商品"),
+    "images.mismatches.hint": (
+        "{shown} of {total}; the least probable stated category first",
+        "共 {total} 个，显示 {shown} 个；标注类目概率最低的在前",
+    ),
+    "images.mismatches.rule": (
+        "A mismatch: the picture says with at least {confidence} confidence that the "
+        "product is not in its stated category. Probabilities are calibrated and held out.",
+        "类目不符：图片以至少 {confidence} 的置信度表明商品不属于其标注类目。"
+        "概率均经过校准，且来自留出预测。",
+    ),
+    "images.no_mismatches": (
+        "No product's photo contradicts its category.",
+        "没有商品的图片与其类目相矛盾。",
+    ),
+    "images.suggestions": ("Suggested categories", "类目建议"),
+    "images.suggestions.hint": (
+        "{shown} of {total} products without a category the network could learn",
+        "共 {total} 个没有可学习类目的商品，显示 {shown} 个",
+    ),
+    "images.no_suggestions": (
+        "Every product has a category the network could learn.",
+        "所有商品都有网络可学习的类目。",
+    ),
+    "images.col.product": ("Product", "商品"),
+    "images.col.category": ("Category", "类目"),
+    "images.col.photos": ("Held-out photos", "留出图片数"),
+    "images.confusion": ("Confusion matrix", "混淆矩阵"),
+    "images.confusion.hint": (
+        "held-out photos; colour: share of the stated category's photos",
+        "留出图片；颜色表示占该标注类目图片的比例",
+    ),
+    "images.confusion.note": (
+        "The diagonal is what the network read right; a dark cell off it is a pair of "
+        "categories it confuses, or products filed under the wrong one.",
+        "对角线为识别正确的部分；对角线外的深色格子表示网络容易混淆的两个类目，"
+        "或被归入错误类目的商品。",
+    ),
+    "images.share": ("Share", "占比"),
+    "images.chart.photos": ("Photos", "图片数"),
+    "images.per_class": ("Per category", "各类目表现"),
+    "images.per_class.hint": (
+        "recall: the stated photos it recognised; precision: its predictions that were right",
+        "召回率：标注为该类目的图片中被识别出的比例；精确率：预测为该类目的图片中正确的比例",
+    ),
+    "images.recall": ("Recall", "召回率"),
+    "images.precision": ("Precision", "精确率"),
     # marketing mix
     "mmm.title": ("Marketing mix", "营销组合"),
     "mmm.subtitle": ("From the marketing-mix analysis of job", "来自营销组合分析，计算任务"),
@@ -943,11 +1055,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "没有库存记录的商品（无法制定补货计划）",
     ),
     "dq.warning.orders_in_future": ("Orders dated after now", "下单时间晚于当前的订单"),
+    "dq.warning.photos_missing": (
+        "Product photos whose file is gone (moved or deleted since the load)",
+        "文件已不存在的商品图片（加载后被移动或删除）",
+    ),
     "dq.warning.guest_orders": (
         "Orders without a customer (guest checkouts or aggregated sales)",
         "没有客户的订单（游客下单或汇总销售）",
     ),
     "table.products": ("products", "商品 products"),
+    "table.product_images": ("product images", "商品图片 product_images"),
     "table.customers": ("customers", "客户 customers"),
     "table.locations": ("locations", "门店与仓库 locations"),
     "table.orders": ("orders", "订单 orders"),
