@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shopkeeper.images import ARTIFACT, ImageModel
-from shopkeeper.jobs import JobContext, current_artifact
+from shopkeeper.images import ImageModel
+from shopkeeper.jobs import JobContext
 from shopkeeper.recommend import Interactions
 from shopkeeper.recommend._serve import ServingRules
 from shopkeeper.recommend._source import ShopData
@@ -30,9 +30,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> ImagesShop:
 
 @pytest.fixture(scope="module")
 def model(shop: ImagesShop) -> ImageModel:
-    folder = current_artifact(shop.workspace, "images")
-    assert folder is not None
-    return ImageModel.load(folder / ARTIFACT)
+    return shop.model()
 
 
 def _loyal_shop(catalog: pd.DataFrame) -> ShopData:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,10 +20,13 @@ import pytest
 from PIL import Image
 
 from shopkeeper.ingest import load_folder
-from shopkeeper.jobs import run_job
+from shopkeeper.jobs import current_artifact, run_job
 from shopkeeper.store import Store
 from shopkeeper.workspace import Workspace
 from tests.service.artifacts import new_workspace
+
+if TYPE_CHECKING:  # PyTorch-free, but the callers skip before they need it
+    from shopkeeper.images import ImageModel
 
 #: Four classes that look nothing alike, so a short training separates them.
 CLASSES = {1: "Fashion > Trousers", 5: "Fashion > Sandals", 8: "Bags", 3: "Fashion > Dresses"}
@@ -46,6 +50,14 @@ class ImagesShop:
     workspace: Workspace
     folder: Path  # the contract folder with the photos
     job_id: str
+
+    def model(self) -> ImageModel:
+        """The image model the job saved, loaded from its artifact."""
+        from shopkeeper.images import ARTIFACT, ImageModel
+
+        found = current_artifact(self.workspace, "images")
+        assert found is not None
+        return ImageModel.load(found / ARTIFACT)
 
 
 def require_vision() -> None:

@@ -14,8 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shopkeeper.access import create_key
-from shopkeeper.images import ARTIFACT, ImageModel
-from shopkeeper.jobs import current_artifact
+from shopkeeper.images import ImageModel
 from shopkeeper.service import create_app
 from shopkeeper.store import Store
 from tests.service.artifacts import new_workspace
@@ -32,9 +31,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> ImagesShop:
 
 @pytest.fixture(scope="module")
 def model(shop: ImagesShop) -> ImageModel:
-    folder = current_artifact(shop.workspace, "images")
-    assert folder is not None
-    return ImageModel.load(folder / ARTIFACT)
+    return shop.model()
 
 
 @pytest.fixture(scope="module")

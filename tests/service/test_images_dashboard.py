@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 
 from shopkeeper.access import create_key
 from shopkeeper.images import ARTIFACT, ImageModel
-from shopkeeper.jobs import current_artifact
 from shopkeeper.service import create_app
 from shopkeeper.service.dashboard._images import MISMATCH_ROWS, SUGGESTION_ROWS
 from shopkeeper.service.dashboard.i18n import TEXTS
@@ -35,9 +34,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> ImagesShop:
 
 @pytest.fixture(scope="module")
 def model(shop: ImagesShop) -> ImageModel:
-    folder = current_artifact(shop.workspace, "images")
-    assert folder is not None
-    return ImageModel.load(folder / ARTIFACT)
+    return shop.model()
 
 
 @pytest.fixture(scope="module")
