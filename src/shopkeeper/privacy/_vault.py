@@ -26,7 +26,7 @@ import hmac
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -447,7 +447,7 @@ def customer_keys(store: Store) -> dict[str, str]:
 
 
 def keyed_column(
-    frame: pd.DataFrame, column: str, rename: Callable[[list[str]], list[str]]
+    frame: pd.DataFrame, column: str, rename: Callable[[list[str]], Sequence[str | None]]
 ) -> pd.DataFrame:
     """A copy of ``frame`` whose customer ``column`` is renamed by ``rename`` (empty
     cells stay empty): to pseudonymous keys for a model file, or back with
@@ -466,4 +466,4 @@ def keyed_column(
 def named_column(frame: pd.DataFrame, column: str, back: Mapping[str, str]) -> pd.DataFrame:
     """``frame`` with pseudonymous keys in ``column`` named as customer ids again; a key
     the store no longer holds (an erased customer) becomes empty."""
-    return keyed_column(frame, column, lambda keys: [back.get(k) for k in keys])  # type: ignore[misc]
+    return keyed_column(frame, column, lambda keys: [back.get(k) for k in keys])
